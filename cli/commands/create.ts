@@ -1,0 +1,36 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { rawConfigFromArgs, withConfigOptions, type ConfigArgs, type GlobalArgs } from '../options.js';
+import { formatDuration, note, print, rendererFor, reporterFor } from '../output.js';
+
+type Args = ConfigArgs & GlobalArgs & { hosts: boolean; provision: boolean };
+
+export const command: CommandModule<GlobalArgs, Args> = {
+  command: 'create',
+  describe: 'Create a lab: Vagrant VM, hosts entry, Docker and the Inception stack',
+  builder: (y: Argv<GlobalArgs>) =>
+    withConfigOptions(y)
+      .option('hosts', { type: 'boolean', default: true, describe: 'map <login>.42.fr in the hosts file (--no-hosts prints the line instead)' })
+      .option('provision', { type: 'boolean', default: true, describe: 'provision the VM after boot (--no-provision stops once it is up)' })
+      .example('$0 create --login jdoe', 'VM at 192.168.56.10, site at https://jdoe.42.fr')
+      .example('$0 create --login jdoe --provider libvirt --memory 4096', 'on Linux with libvirt/KVM')
+      .example('$0 create --login jdoe --name lab2 --ip 192.168.56.11', 'a second lab beside the first')
+      .example('LABCTL_LOGIN=jdoe $0 create --no-hosts', 'settings from the environment (or .env); print the hosts line') as Argv<Args>,
+  handler: async (args: ArgumentsCamelCase<Args>) => {
+    const { createLab } = await import('../../lib/usecases/lifecycle.js');
+    const started = Date.now();
+    const result = await createLab(
+      {
+        flags: rawConfigFromArgs(args),
+        env: process.env,
+        cwd: process.cwd(),
+        hosts: args.hosts,
+        provision: args.provision,
+        provisionOptions: { renderer: rendererFor(args), probeUrl: true },
+      },
+      reporterFor(args),
+    );
+    note(`Lab "${result.lab.config.name}" ready in ${formatDuration(Date.now() - started)}.`);
+    print(result.url);
+    if (result.provisioned) note(`Credentials: ${result.lab.paths.secrets}/ (0600). Shell: labctl ssh ${result.lab.config.name}`);
+  },
+};

@@ -1,0 +1,22 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { withLabName, type GlobalArgs } from '../options.js';
+import { formatDuration, note, rendererFor, reporterFor } from '../output.js';
+
+type Args = GlobalArgs & { name?: string };
+
+export const command: CommandModule<GlobalArgs, Args> = {
+  command: 'provision [name]',
+  describe: 'Re-run provisioning in the VM (idempotent: done steps are skipped)',
+  builder: (y: Argv<GlobalArgs>) =>
+    withLabName(y)
+      .example('$0 provision', 'continue an interrupted create, or repair the stack')
+      .example('$0 provision --verbose', 'show every remote command'),
+  handler: async (args: ArgumentsCamelCase<Args>) => {
+    const { provisionLab } = await import('../../lib/usecases/provision.js');
+    const { loadLab, resolveLabName } = await import('../../lib/state.js');
+    const lab = await loadLab(await resolveLabName(args.name));
+    const summary = await provisionLab(lab, { renderer: rendererFor(args), probeUrl: true, reporter: reporterFor(args) });
+    const skipped = summary.steps.filter((s) => s.status === 'skipped').length;
+    note(`Provisioned in ${formatDuration(summary.totalMs)} (${summary.steps.length - skipped} steps ran, ${skipped} skipped).`);
+  },
+};

@@ -1,0 +1,18 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { rawConfigFromArgs, withConfigOptions, type ConfigArgs, type GlobalArgs } from '../options.js';
+import { print } from '../output.js';
+
+type Args = ConfigArgs & GlobalArgs;
+
+export const command: CommandModule<GlobalArgs, Args> = {
+  command: 'render',
+  describe: 'Print the Vagrantfile a lab with these settings would get (no side effect)',
+  builder: (y: Argv<GlobalArgs>) =>
+    withConfigOptions(y)
+      .example('$0 render --login jdoe --provider virtualbox', 'VirtualBox Vagrantfile on stdout')
+      .example('$0 render --login jdoe --ip 192.168.56.42 --provider libvirt > Vagrantfile', 'save it to inspect or validate') as Argv<Args>,
+  handler: async (args: ArgumentsCamelCase<Args>) => {
+    const { renderLab } = await import('../../lib/usecases/lifecycle.js');
+    print(await renderLab({ flags: rawConfigFromArgs(args), env: process.env, cwd: process.cwd() }));
+  },
+};

@@ -1,0 +1,27 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { ChildExitError, ExternalCommandError } from '../../lib/errors.js';
+import { withLabName, type GlobalArgs } from '../options.js';
+
+type Args = GlobalArgs & { name?: string; '--'?: (string | number)[] };
+
+export const command: CommandModule<GlobalArgs, Args> = {
+  command: 'ssh [name]',
+  describe: 'Open a shell in the lab VM, or run a command there (after --)',
+  builder: (y: Argv<GlobalArgs>) =>
+    withLabName(y)
+      .parserConfiguration({ 'populate--': true })
+      .example('$0 ssh', 'interactive shell')
+      .example('$0 ssh -- docker ps', 'run one command')
+      .example('$0 ssh lab2 -- sudo journalctl -u docker', 'in a named lab') as Argv<Args>,
+  handler: async (args: ArgumentsCamelCase<Args>) => {
+    const { sshArgv } = await import('../../lib/usecases/lifecycle.js');
+    const { resolveLabName } = await import('../../lib/state.js');
+    const { runUnchecked } = await import('../../lib/run.js');
+    const command = (args['--'] ?? []).map(String);
+    const argv = await sshArgv(await resolveLabName(args.name), command);
+    const r = await runUnchecked('ssh', argv, { interactive: true });
+    // The remote command's own exit status is the answer; ssh uses 255 for its own failures.
+    if (r.exitCode === 255) throw new ExternalCommandError(['ssh', ...argv], 255, '', { hint: 'is the VM running? try `labctl status` and `labctl up`' });
+    if (r.exitCode !== 0) throw new ChildExitError(r.exitCode);
+  },
+};

@@ -1,0 +1,33 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { withLabName, type GlobalArgs } from '../options.js';
+import { print } from '../output.js';
+
+type Args = GlobalArgs & { name?: string; json: boolean };
+
+export const command: CommandModule<GlobalArgs, Args> = {
+  command: 'status [name]',
+  aliases: ['list'],
+  describe: 'Show each lab (or one): VM state, IP, URL, and its services when the VM runs',
+  builder: (y: Argv<GlobalArgs>) =>
+    withLabName(y)
+      .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
+      .example('$0 list', 'all labs')
+      .example('$0 status lab2 --json', 'one lab, as JSON') as Argv<Args>,
+  handler: async (args: ArgumentsCamelCase<Args>) => {
+    const { statusOf } = await import('../../lib/usecases/status.js');
+    const rows = await statusOf(args.name);
+    if (args.json) {
+      print(JSON.stringify(rows, null, 2));
+      return;
+    }
+    if (rows.length === 0) {
+      print('No labs yet. Create one with: labctl create --login <you>');
+      return;
+    }
+    for (const r of rows) {
+      print(`${r.name}\t${r.state}\t${r.provider}\t${r.ip}\t${r.url}`);
+      for (const s of r.services ?? []) print(`  ${s.name}\t${s.state}${s.health ? ` (${s.health})` : ''}`);
+      if (r.servicesError) print(`  services: ${r.servicesError}`);
+    }
+  },
+};

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ChildExitError, ExitCode, LabctlError, UsageError } from '../lib/errors.js';
+import { LABCTL_VERSION } from '../lib/version.js';
+import { command as create } from './commands/create.js';
+import { command as destroy } from './commands/destroy.js';
+import { command as doctor } from './commands/doctor.js';
+import { command as halt } from './commands/halt.js';
+import { command as hosts } from './commands/hosts.js';
+import { command as logs } from './commands/logs.js';
+import { command as provision } from './commands/provision.js';
+import { command as reboot } from './commands/reboot.js';
+import { command as render } from './commands/render.js';
+import { command as ssh } from './commands/ssh.js';
+import { command as status } from './commands/status.js';
+import { command as up } from './commands/up.js';
+
+// The one exit point: command modules only declare flags and call use cases (loaded lazily);
+// every error ends here and becomes one line plus an exit code. Stacks only with --verbose.
+
+const argv = hideBin(process.argv);
+const verbose = argv.includes('--verbose') || argv.includes('-v');
+
+const parser = yargs(argv)
+  .scriptName('labctl')
+  .usage('$0 <command> [options]\n\nBoots a 42 Inception lab: Vagrant VM → Docker → NGINX (TLS) → WordPress → MariaDB.')
+  .option('verbose', { alias: 'v', type: 'boolean', describe: 'show full command output and stack traces', global: true })
+  .option('quiet', { alias: 'q', type: 'boolean', describe: 'only print results and errors', global: true })
+  .command(create)
+  .command(up)
+  .command(halt)
+  .command(reboot)
+  .command(destroy)
+  .command(ssh)
+  .command(status)
+  .command(provision)
+  .command(logs)
+  .command(render)
+  .command(hosts)
+  .command(doctor)
+  .completion('completion', 'Print a shell completion script (bash/zsh): labctl completion >> ~/.bashrc')
+  .demandCommand(1, 'Say what to do: labctl <command>. Try labctl create --login <you>.')
+  .recommendCommands()
+  .strict()
+  .epilogue('Settings: flags > LABCTL_* environment > .env in the current directory > defaults.\nLab state: $LABCTL_HOME/<name> (default ~/.labctl). Docs: docs/ in the repository.')
+  .help()
+  .alias('help', 'h')
+  .version(LABCTL_VERSION)
+  .wrap(Math.min(110, process.stdout.columns || 100))
+  .fail((message, error) => {
+    throw error ?? new UsageError(message ?? 'invalid usage', { hint: 'see labctl --help' });
+  });
+
+function report(error: unknown): number {
+  if (error instanceof ChildExitError) return error.childExitCode;
+  if (error instanceof LabctlError) {
+    process.stderr.write(`labctl: ${error.message}\n`);
+    if (error.hint) process.stderr.write(`  fix: ${error.hint}\n`);
+    if (verbose) {
+      if (error.details) process.stderr.write(`${error.details}\n`);
+      process.stderr.write(`${error.stack ?? ''}\n`);
+    }
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`labctl: internal error: ${message.split('\n')[0]}\n`);
+  process.stderr.write(verbose ? `${(error as Error)?.stack ?? ''}\n` : '  (run again with --verbose for details, and please report it)\n');
+  return ExitCode.internal;
+}
+
+try {
+  await parser.parseAsync();
+} catch (error) {
+  process.exitCode = report(error);
+}

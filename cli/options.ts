@@ -1,0 +1,68 @@
+import type { Argv } from 'yargs';
+import { BASE_IMAGE_MODES, DOCKER_SOURCES, LIBVIRT_DRIVERS, PROVIDERS, type RawConfig } from '../lib/config.js';
+
+// Lab settings shared by create and render. Every flag is read as a string and validated by
+// lib/config.ts, so a bad value gets the same one-line error whichever source it came from.
+
+export interface ConfigArgs {
+  name?: string;
+  login?: string;
+  provider?: string;
+  ip?: string;
+  memory?: string;
+  cpus?: string;
+  box?: string;
+  'box-version'?: string;
+  'apt-mirror'?: string;
+  'apt-proxy'?: string;
+  'libvirt-driver'?: string;
+  bonus?: boolean;
+  'base-image'?: string;
+  'docker-source'?: string;
+}
+
+export function withConfigOptions<T>(y: Argv<T>): Argv<T & ConfigArgs> {
+  return y
+    .option('name', { type: 'string', describe: 'lab name; its state lives in $LABCTL_HOME/<name> [default: inception]', group: 'Lab:' })
+    .option('login', { type: 'string', describe: 'your 42 login: the site is https://<login>.42.fr (required)', group: 'Lab:' })
+    .option('provider', { type: 'string', choices: PROVIDERS, describe: 'hypervisor [default: the one `labctl doctor` finds, VirtualBox first]', group: 'Lab:' })
+    .option('ip', { type: 'string', describe: 'fixed host-only IP of the VM [default: 192.168.56.10]', group: 'Lab:' })
+    .option('bonus', { type: 'boolean', describe: 'also run the bonus services', group: 'Lab:' })
+    .option('memory', { type: 'string', describe: 'VM memory in MiB [default: 2048]', group: 'VM:' })
+    .option('cpus', { type: 'string', describe: 'VM CPUs [default: 2]', group: 'VM:' })
+    .option('box', { type: 'string', describe: 'Vagrant box [default: debian/trixie64; offline: labctl box build]', group: 'VM:' })
+    .option('box-version', { type: 'string', describe: 'box version constraint', group: 'VM:' })
+    .option('libvirt-driver', { type: 'string', choices: LIBVIRT_DRIVERS, describe: 'libvirt accelerator; auto = kvm with hardware virtualization, else qemu [default: auto]', group: 'VM:' })
+    .option('apt-mirror', { type: 'string', describe: 'Debian mirror URL for the guest [default: the box\'s own]', group: 'Guest:' })
+    .option('apt-proxy', { type: 'string', describe: 'HTTP proxy for the guest\'s apt', group: 'Guest:' })
+    .option('docker-source', { type: 'string', choices: DOCKER_SOURCES, describe: 'Docker from Debian packages or Docker\'s own apt repository [default: debian]', group: 'Guest:' })
+    .option('base-image', { type: 'string', choices: BASE_IMAGE_MODES, describe: 'debian:bookworm base: pull, build locally with debootstrap, or auto [default: auto]', group: 'Guest:' }) as Argv<T & ConfigArgs>;
+}
+
+export function rawConfigFromArgs(args: ConfigArgs): RawConfig {
+  return {
+    name: args.name,
+    login: args.login,
+    provider: args.provider,
+    ip: args.ip,
+    memory: args.memory,
+    cpus: args.cpus,
+    box: args.box,
+    box_version: args['box-version'],
+    apt_mirror: args['apt-mirror'],
+    apt_proxy: args['apt-proxy'],
+    libvirt_driver: args['libvirt-driver'],
+    bonus: args.bonus,
+    base_image: args['base-image'],
+    docker_source: args['docker-source'],
+  };
+}
+
+export interface GlobalArgs {
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+export function withLabName<T>(y: Argv<T>): Argv<T & { name?: string }> {
+  return y.positional('name', { type: 'string', describe: 'lab name [default: the only lab, or inception]' }) as Argv<T & { name?: string }>;
+}

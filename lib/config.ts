@@ -1,0 +1,275 @@
+import { isIP } from 'node:net';
+import { ConfigError } from './errors.js';
+
+// Pure configuration logic: no I/O here. Precedence is flags > LABCTL_* environment > .env file in
+// the working directory > defaults; the caller reads the environment and the .env file.
+
+export const PROVIDERS = ['virtualbox', 'libvirt'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+export const LIBVIRT_DRIVERS = ['auto', 'kvm', 'qemu'] as const;
+export type LibvirtDriverChoice = (typeof LIBVIRT_DRIVERS)[number];
+export type LibvirtDriver = Exclude<LibvirtDriverChoice, 'auto'>;
+export const BASE_IMAGE_MODES = ['auto', 'pull', 'local'] as const;
+export type BaseImageMode = (typeof BASE_IMAGE_MODES)[number];
+export const DOCKER_SOURCES = ['debian', 'docker'] as const;
+export type DockerSource = (typeof DOCKER_SOURCES)[number];
+
+/** The resolved, validated configuration of one lab; stored as lab.json. */
+export interface LabConfig {
+  name: string;
+  login: string;
+  /** `<login>.42.fr`, derived. */
+  domain: string;
+  provider: Provider;
+  ip: string;
+  memory: number;
+  cpus: number;
+  box: string;
+  box_version: string | undefined;
+  apt_mirror: string | undefined;
+  apt_proxy: string | undefined;
+  libvirt_driver: LibvirtDriver;
+  bonus: boolean;
+  base_image: BaseImageMode;
+  docker_source: DockerSource;
+}
+
+/** Raw string-or-value input for each field, as it comes from flags, env or .env. */
+export type RawConfig = Partial<Record<ConfigField, string | number | boolean | undefined>>;
+
+export const CONFIG_FIELDS = [
+  'name',
+  'login',
+  'provider',
+  'ip',
+  'memory',
+  'cpus',
+  'box',
+  'box_version',
+  'apt_mirror',
+  'apt_proxy',
+  'libvirt_driver',
+  'bonus',
+  'base_image',
+  'docker_source',
+] as const;
+export type ConfigField = (typeof CONFIG_FIELDS)[number];
+
+export const DEFAULTS = {
+  name: 'inception',
+  ip: '192.168.56.10',
+  memory: 2048,
+  cpus: 2,
+  // Debian 13 (trixie): the guest OS the provisioning steps are written for.
+  box: 'debian/trixie64',
+  libvirt_driver: 'auto',
+  bonus: false,
+  base_image: 'auto',
+  docker_source: 'debian',
+} as const;
+
+export const MIN_MEMORY_MIB = 1024;
+export const MAX_MEMORY_MIB = 262_144;
+export const MAX_CPUS = 64;
+
+/** Facts about the host that defaults depend on; gathered by the caller (doctor's probes). */
+export interface HostFacts {
+  /** The provider doctor finds usable, VirtualBox first; undefined when neither is. */
+  usableProvider: Provider | undefined;
+  /** True when the CPU has vmx/svm and /dev/kvm can be opened. */
+  hardwareVirtualization: boolean;
+}
+
+export interface ConfigSources {
+  flags: RawConfig;
+  env: NodeJS.ProcessEnv | Record<string, string | undefined>;
+  dotenv: Record<string, string>;
+}
+
+/** `LABCTL_BOX_VERSION` for `box_version`. */
+export function envName(field: ConfigField): string {
+  return `LABCTL_${field.toUpperCase()}`;
+}
+
+/** Picks each field from the first source that sets it: flags, then environment, then .env. */
+export function mergeSources(sources: ConfigSources): RawConfig {
+  const raw: RawConfig = {};
+  for (const field of CONFIG_FIELDS) {
+    const fromFlag = sources.flags[field];
+    const fromEnv = sources.env[envName(field)];
+    const fromDotenv = sources.dotenv[envName(field)];
+    const value = [fromFlag, fromEnv, fromDotenv].find((v) => v !== undefined && v !== '');
+    if (value !== undefined) raw[field] = value;
+  }
+  return raw;
+}
+
+export function parseConfig(sources: ConfigSources, host: HostFacts): LabConfig {
+  return resolveConfig(mergeSources(sources), host);
+}
+
+export function resolveConfig(raw: RawConfig, host: HostFacts): LabConfig {
+  const name = validateName(str(raw.name) ?? DEFAULTS.name, 'name');
+  const loginRaw = str(raw.login);
+  if (loginRaw === undefined) {
+    throw new ConfigError('login', 'is required', 'pass --login <your 42 login> or set LABCTL_LOGIN');
+  }
+  const login = validateName(loginRaw, 'login');
+  const provider = parseProvider(raw.provider, host);
+  const ip = validateIp(str(raw.ip) ?? DEFAULTS.ip, provider);
+  const memory = parseInteger(raw.memory, 'memory', DEFAULTS.memory, MIN_MEMORY_MIB, MAX_MEMORY_MIB, 'MiB, e.g. --memory 2048');
+  const cpus = parseInteger(raw.cpus, 'cpus', DEFAULTS.cpus, 1, MAX_CPUS, 'e.g. --cpus 2');
+  const box = str(raw.box) ?? DEFAULTS.box;
+  if (!/^[A-Za-z0-9._/-]+$/.test(box)) {
+    throw new ConfigError('box', `"${box}" is not a Vagrant box name`, 'use a name like debian/trixie64 (see `vagrant box list`)');
+  }
+  const boxVersion = str(raw.box_version);
+  if (boxVersion !== undefined && !/^[0-9A-Za-z.<>=~, -]+$/.test(boxVersion)) {
+    throw new ConfigError('box_version', `"${boxVersion}" is not a version constraint`, 'use e.g. --box-version 13.1.0 or ">= 13"');
+  }
+  return {
+    name,
+    login,
+    domain: `${login}.42.fr`,
+    provider,
+    ip,
+    memory,
+    cpus,
+    box,
+    box_version: boxVersion,
+    apt_mirror: optionalUrl(raw.apt_mirror, 'apt_mirror'),
+    apt_proxy: optionalUrl(raw.apt_proxy, 'apt_proxy'),
+    libvirt_driver: resolveDriver(oneOf(raw.libvirt_driver, 'libvirt_driver', LIBVIRT_DRIVERS, DEFAULTS.libvirt_driver), host),
+    bonus: parseBoolean(raw.bonus, 'bonus', DEFAULTS.bonus),
+    base_image: oneOf(raw.base_image, 'base_image', BASE_IMAGE_MODES, DEFAULTS.base_image),
+    docker_source: oneOf(raw.docker_source, 'docker_source', DOCKER_SOURCES, DEFAULTS.docker_source),
+  };
+}
+
+/** Lab names and logins share the 42 login shape: they become host names and Linux user names. */
+export function validateName(value: string, field: 'name' | 'login'): string {
+  if (!/^[a-z][a-z0-9-]{0,31}$/.test(value)) {
+    throw new ConfigError(
+      field,
+      `"${value}" is not valid`,
+      `use 1–32 lowercase letters, digits or '-', starting with a letter (e.g. --${field} ${field === 'login' ? 'jdoe' : 'inception'})`,
+    );
+  }
+  return value;
+}
+
+export function resolveDriver(choice: LibvirtDriverChoice, host: HostFacts): LibvirtDriver {
+  if (choice !== 'auto') return choice;
+  return host.hardwareVirtualization ? 'kvm' : 'qemu';
+}
+
+function parseProvider(value: RawConfig['provider'], host: HostFacts): Provider {
+  if (value === undefined) {
+    if (host.usableProvider === undefined) {
+      throw new ConfigError(
+        'provider',
+        'neither VirtualBox nor vagrant-libvirt is usable on this machine',
+        'install one (see `labctl doctor`) or pass --provider virtualbox|libvirt',
+      );
+    }
+    return host.usableProvider;
+  }
+  return oneOf(value, 'provider', PROVIDERS, PROVIDERS[0]);
+}
+
+// VirtualBox ≥ 6.1.28 refuses host-only addresses outside 192.168.56.0/21 unless
+// /etc/vbox/networks.conf lists them.
+const VBOX_DEFAULT_RANGE = { base: ipToInt('192.168.56.0'), bits: 21 };
+const PRIVATE_RANGES = [
+  { base: ipToInt('10.0.0.0'), bits: 8 },
+  { base: ipToInt('172.16.0.0'), bits: 12 },
+  { base: ipToInt('192.168.0.0'), bits: 16 },
+];
+
+export function validateIp(value: string, provider: Provider): string {
+  if (isIP(value) !== 4 || !/^\d+\.\d+\.\d+\.\d+$/.test(value) || value.split('.').some((o) => o.length > 1 && o.startsWith('0'))) {
+    throw new ConfigError('ip', `"${value}" is not an IPv4 address`, 'use a dotted quad such as --ip 192.168.56.10');
+  }
+  const n = ipToInt(value);
+  if (!PRIVATE_RANGES.some((r) => inRange(n, r))) {
+    throw new ConfigError('ip', `${value} is not a private address`, 'a host-only network needs a private address, e.g. --ip 192.168.56.10');
+  }
+  const last = n & 0xff;
+  if (last === 0 || last === 1 || last === 255) {
+    throw new ConfigError(
+      'ip',
+      `${value} is reserved (.0 is the network, .1 the host's own address on the host-only network, .255 broadcast)`,
+      'pick a host address from .2 to .254, e.g. --ip 192.168.56.10',
+    );
+  }
+  if (provider === 'virtualbox' && !inRange(n, VBOX_DEFAULT_RANGE)) {
+    throw new ConfigError(
+      'ip',
+      `${value} is outside 192.168.56.0/21, the only host-only range VirtualBox allows by default`,
+      `use an address in 192.168.56.2–192.168.63.254, or allow it in /etc/vbox/networks.conf (a line "* ${value.split('.').slice(0, 3).join('.')}.0/24")`,
+    );
+  }
+  return value;
+}
+
+export function ipToInt(ip: string): number {
+  return ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0) >>> 0;
+}
+
+function inRange(n: number, range: { base: number; bits: number }): boolean {
+  const mask = range.bits === 0 ? 0 : (0xffffffff << (32 - range.bits)) >>> 0;
+  return ((n & mask) >>> 0) === ((range.base & mask) >>> 0);
+}
+
+function str(value: string | number | boolean | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const s = String(value).trim();
+  return s === '' ? undefined : s;
+}
+
+function parseInteger(
+  value: string | number | boolean | undefined,
+  field: ConfigField,
+  fallback: number,
+  min: number,
+  max: number,
+  example: string,
+): number {
+  const s = str(value);
+  if (s === undefined) return fallback;
+  if (!/^\d+$/.test(s)) throw new ConfigError(field, `"${s}" is not a whole number`, `give a number from ${min} to ${max} (${example})`);
+  const n = Number(s);
+  if (n < min || n > max) throw new ConfigError(field, `${n} is out of range`, `give a number from ${min} to ${max} (${example})`);
+  return n;
+}
+
+function parseBoolean(value: string | number | boolean | undefined, field: ConfigField, fallback: boolean): boolean {
+  if (typeof value === 'boolean') return value;
+  const s = str(value)?.toLowerCase();
+  if (s === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off'].includes(s)) return false;
+  throw new ConfigError(field, `"${s}" is not a boolean`, 'use true or false');
+}
+
+function oneOf<T extends string>(value: string | number | boolean | undefined, field: ConfigField, allowed: readonly T[], fallback: T): T {
+  const s = str(value);
+  if (s === undefined) return fallback;
+  if ((allowed as readonly string[]).includes(s)) return s as T;
+  throw new ConfigError(field, `"${s}" is not one of ${allowed.join(', ')}`, `use --${field.replaceAll('_', '-')} ${allowed.join('|')}`);
+}
+
+function optionalUrl(value: string | number | boolean | undefined, field: ConfigField): string | undefined {
+  const s = str(value);
+  if (s === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    throw new ConfigError(field, `"${s}" is not a URL`, 'give an http:// or https:// URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(field, `"${s}" is not an http(s) URL`, 'give an http:// or https:// URL');
+  }
+  return s;
+}

@@ -1,0 +1,158 @@
+import { access, readFile } from 'node:fs/promises';
+import type { LabConfig } from '../config.js';
+import { LabctlError, NotFoundError } from '../errors.js';
+import { hostsFilePath } from '../paths.js';
+import { renderVagrantfile } from '../render.js';
+import { checkConflicts, listLabs, loadLab, readLab, removeLabDir, writeLab, type Lab } from '../state.js';
+import * as vagrant from '../vagrant.js';
+import { configFromInput, type ConfigInput } from './config-input.js';
+import { ensureHostsEntry, hostsRemove } from './hosts.js';
+import { provisionLab, type ProvisionOptions, type ProvisionSummary } from './provision.js';
+
+/** How use cases talk to the user; the CLI decides where the lines go. */
+export interface Reporter {
+  info(line: string): void;
+  warn(line: string): void;
+  /** Stream vagrant's own output (false with --quiet). */
+  streamTools: boolean;
+}
+
+export interface CreateOptions extends ConfigInput {
+  hosts: boolean;
+  provision: boolean;
+  provisionOptions: Omit<ProvisionOptions, 'reporter'>;
+}
+
+export interface CreateResult {
+  lab: Lab;
+  url: string;
+  hostsLine: string;
+  hostsWritten: boolean;
+  provisioned: ProvisionSummary | undefined;
+}
+
+/** validate → write state → hosts entry → vagrant up → provisioning → URL. Resumable. */
+export async function createLab(opts: CreateOptions, reporter: Reporter): Promise<CreateResult> {
+  const config = await configFromInput(opts);
+  checkConflicts(config, await listLabs(opts.env));
+  const existed = (await readLab(config.name, opts.env)) !== undefined;
+  if (existed) reporter.info(`Lab "${config.name}" exists: resuming with its state and secrets.`);
+
+  const lab = await writeLab(config, renderVagrantfile(config), opts.env);
+  const hostsLine = `${config.ip} ${config.domain}`;
+  let hostsWritten = false;
+  try {
+    if (opts.hosts) {
+      const r = await ensureHostsEntry({
+        entry: { name: config.name, ip: config.ip, domain: config.domain },
+        login: config.login,
+        env: opts.env,
+        onSudo: (cmd) => reporter.info(`${hostsFilePath(opts.env)} is not writable; asking sudo once: ${cmd}`),
+      });
+      hostsWritten = true;
+      reporter.info(r.changed ? `Added "${hostsLine}" to ${r.path}.` : `${r.path} already maps ${config.domain}.`);
+    }
+  } catch (error) {
+    // Nothing but state was made yet: a brand-new lab leaves no trace behind.
+    if (!existed) await removeLabDir(lab.paths);
+    throw error;
+  }
+
+  reporter.info(`Starting the VM (vagrant up --provider ${config.provider}${config.provider === 'libvirt' ? `, driver ${config.libvirt_driver}` : ''}); this takes minutes…`);
+  await vagrant.up(lab.paths, config.provider, reporter.streamTools);
+  await vagrant.refreshSshConfig(lab.paths);
+
+  let provisioned: ProvisionSummary | undefined;
+  if (opts.provision) {
+    provisioned = await provisionLab(lab, { ...opts.provisionOptions, reporter });
+  } else {
+    reporter.info('VM is up; provisioning skipped (--no-provision). Run `labctl provision` to install the stack.');
+  }
+  if (!hostsWritten) reporter.warn(`Add this line to your hosts file to reach the site: ${hostsLine}`);
+  return { lab, url: labUrl(config), hostsLine, hostsWritten, provisioned };
+}
+
+export function labUrl(config: LabConfig): string {
+  return `https://${config.domain}`;
+}
+
+export async function upLab(name: string, reporter: Reporter, env: NodeJS.ProcessEnv = process.env): Promise<Lab> {
+  const lab = await loadLab(name, env);
+  await vagrant.up(lab.paths, lab.config.provider, reporter.streamTools);
+  await vagrant.refreshSshConfig(lab.paths);
+  return lab;
+}
+
+export async function haltLab(name: string, reporter: Reporter, env: NodeJS.ProcessEnv = process.env): Promise<Lab> {
+  const lab = await loadLab(name, env);
+  await vagrant.halt(lab.paths, reporter.streamTools);
+  return lab;
+}
+
+export async function rebootLab(name: string, reporter: Reporter, env: NodeJS.ProcessEnv = process.env): Promise<Lab> {
+  const lab = await loadLab(name, env);
+  await vagrant.reload(lab.paths, reporter.streamTools);
+  await vagrant.refreshSshConfig(lab.paths);
+  return lab;
+}
+
+/** vagrant destroy -f, then the hosts block, then the lab directory: each step safe to repeat. */
+export async function destroyLab(name: string, reporter: Reporter, env: NodeJS.ProcessEnv = process.env): Promise<Lab> {
+  const lab = await loadLab(name, env);
+  const hasVagrantState = await access(`${lab.paths.dir}/.vagrant`).then(
+    () => true,
+    () => false,
+  );
+  if (hasVagrantState) await vagrant.destroy(lab.paths, reporter.streamTools);
+  try {
+    const r = await hostsRemove(lab.config.name, env);
+    if (r.changed) reporter.info(`Removed the labctl ${lab.config.name} block from ${r.path}.`);
+  } catch (error) {
+    throw new LabctlError(`the VM is gone but the hosts entry could not be removed: ${(error as Error).message}`, {
+      hint: `run \`sudo labctl hosts remove --login ${lab.config.login} --name ${lab.config.name}\`, then \`labctl destroy ${name}\` again`,
+      cause: error,
+    });
+  }
+  await removeLabDir(lab.paths);
+  return lab;
+}
+
+export interface LabStatus {
+  name: string;
+  login: string;
+  provider: string;
+  ip: string;
+  url: string;
+  state: vagrant.VmState;
+  dir: string;
+}
+
+export async function labStatus(lab: Lab): Promise<LabStatus> {
+  return {
+    name: lab.config.name,
+    login: lab.config.login,
+    provider: lab.config.provider,
+    ip: lab.config.ip,
+    url: labUrl(lab.config),
+    state: await vagrant.status(lab.paths),
+    dir: lab.paths.dir,
+  };
+}
+
+
+export async function renderLab(input: ConfigInput): Promise<string> {
+  return renderVagrantfile(await configFromInput(input));
+}
+
+/** argv for the system ssh using the cached ssh-config (much faster than `vagrant ssh`). */
+export async function sshArgv(name: string, command: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const lab = await loadLab(name, env);
+  const text = await readFile(lab.paths.sshConfig, 'utf8').catch(async (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+    await vagrant.refreshSshConfig(lab.paths);
+    return readFile(lab.paths.sshConfig, 'utf8');
+  });
+  if (!text.trim()) throw new NotFoundError(`no SSH settings for lab "${name}"`, { hint: `run \`labctl up ${name}\`` });
+  // -t only for an interactive shell: a command's output must stay byte-exact for pipes.
+  return ['-F', lab.paths.sshConfig, ...(command.length > 0 ? [] : ['-t']), vagrant.sshConfigHostAlias(text), ...command];
+}

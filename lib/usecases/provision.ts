@@ -1,0 +1,40 @@
+import { join } from 'node:path';
+import { packageRoot } from '../paths.js';
+import type { Lab } from '../state.js';
+import { refreshSshConfig } from '../vagrant.js';
+import type { Reporter } from './lifecycle.js';
+
+export type RendererChoice = 'default' | 'simple' | 'verbose' | 'silent';
+
+export interface ProvisionOptions {
+  renderer: RendererChoice;
+  probeUrl: boolean;
+  reporter: Reporter;
+  signal?: AbortSignal;
+}
+
+export interface ProvisionSummary {
+  steps: { title: string; status: 'ran' | 'skipped'; reason?: string; ms: number }[];
+  totalMs: number;
+}
+
+/** The compose project labctl pushes into the VM. */
+export function composeDir(): string {
+  return join(packageRoot(), 'compose');
+}
+
+/** Runs the provisioning pipeline (provision/) against the lab's VM over SSH. */
+export async function provisionLab(lab: Lab, opts: ProvisionOptions): Promise<ProvisionSummary> {
+  const ssh = await refreshSshConfig(lab.paths);
+  // Loaded lazily: node-ssh and listr2 are only needed by the commands that provision.
+  const { runProvisioning } = await import('../../provision/index.js');
+  return runProvisioning({
+    config: lab.config,
+    paths: lab.paths,
+    ssh,
+    renderer: opts.renderer,
+    composeDir: composeDir(),
+    probeUrl: opts.probeUrl,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+}

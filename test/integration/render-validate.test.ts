@@ -1,0 +1,55 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ExternalCommandError } from '../../lib/errors.js';
+import { validate } from '../../lib/vagrant.js';
+import { labctl, tempDir } from '../helpers/cli.js';
+
+// Every rendered Vagrantfile goes through the real `vagrant validate`. VirtualBox is not packaged
+// for Debian, so its file is validated with --ignore-provider, the strongest check possible here.
+
+const variants: { label: string; args: string[]; provider: 'libvirt' | 'virtualbox' }[] = [
+  { label: 'libvirt, qemu driver', args: ['--provider', 'libvirt', '--libvirt-driver', 'qemu'], provider: 'libvirt' },
+  { label: 'libvirt, kvm driver', args: ['--provider', 'libvirt', '--libvirt-driver', 'kvm'], provider: 'libvirt' },
+  { label: 'virtualbox', args: ['--provider', 'virtualbox'], provider: 'virtualbox' },
+  { label: 'virtualbox with box version', args: ['--provider', 'virtualbox', '--box-version', '>= 13.0', '--memory', '4096', '--cpus', '3'], provider: 'virtualbox' },
+];
+
+async function renderTo(dir: string, args: string[]): Promise<string> {
+  const r = await labctl(['render', '--login', 'jdoe', '--ip', '192.168.56.42', ...args], { env: { LABCTL_HOME: join(dir, 'home') } });
+  expect(r.stderr).toBe('');
+  expect(r.exitCode).toBe(0);
+  await mkdir(join(dir, 'vf'), { recursive: true });
+  await writeFile(join(dir, 'vf', 'Vagrantfile'), r.stdout);
+  return r.stdout;
+}
+
+describe('labctl render → vagrant validate', () => {
+  it.each(variants)('$label', async ({ args, provider }) => {
+    const dir = await tempDir('labctl-render-');
+    const text = await renderTo(dir, args);
+    expect(text).toContain('config.vm.network "private_network", ip: "192.168.56.42"');
+    expect(text).toContain('config.vm.synced_folder ".", "/vagrant", disabled: true');
+    expect(text).not.toContain('vm.provision');
+    await validate(join(dir, 'vf'), provider, provider === 'virtualbox');
+  });
+
+  it('the libvirt qemu variant emulates a plain CPU', async () => {
+    const text = await renderTo(await tempDir('labctl-render-'), variants[0]?.args ?? []);
+    expect(text).toMatch(/lv\.driver = "qemu"\n[\s\S]*lv\.cpu_mode = "custom"\n\s+lv\.cpu_model = "qemu64"/);
+  });
+
+  it('render has no side effect: no lab state is written', async () => {
+    const dir = await tempDir('labctl-render-');
+    await renderTo(dir, variants[0]?.args ?? []);
+    const list = await labctl(['list', '--json'], { env: { LABCTL_HOME: join(dir, 'home') } });
+    expect(JSON.parse(list.stdout)).toEqual([]);
+  });
+
+  it('vagrant validate really rejects a broken provider block (the check is not a no-op)', async () => {
+    const dir = await tempDir('labctl-render-');
+    const text = await renderTo(dir, variants[0]?.args ?? []);
+    await writeFile(join(dir, 'vf', 'Vagrantfile'), text.replace('lv.memory = 2048', 'lv.memory = 2048\n    lv.no_such_option = 1'));
+    await expect(validate(join(dir, 'vf'), 'libvirt', false)).rejects.toBeInstanceOf(ExternalCommandError);
+  });
+});
