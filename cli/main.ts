@@ -3,6 +3,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ChildExitError, ExitCode, LabctlError, UsageError } from '../lib/errors.js';
 import { LABCTL_VERSION } from '../lib/version.js';
+import { command as box } from './commands/box.js';
+import { command as check } from './commands/check.js';
 import { command as create } from './commands/create.js';
 import { command as destroy } from './commands/destroy.js';
 import { command as doctor } from './commands/doctor.js';
@@ -39,6 +41,8 @@ const parser = yargs(argv)
   .command(render)
   .command(hosts)
   .command(doctor)
+  .command(box)
+  .command(check)
   .completion('completion', 'Print a shell completion script (bash/zsh): labctl completion >> ~/.bashrc')
   .demandCommand(1, 'Say what to do: labctl <command>. Try labctl create --login <you>.')
   .recommendCommands()

@@ -146,6 +146,9 @@ export function resolveConfig(raw: RawConfig, host: HostFacts): LabConfig {
   };
 }
 
+/** Directories of $LABCTL_HOME that are not labs. */
+export const RESERVED_LAB_NAMES: readonly string[] = ['boxes'];
+
 /** Lab names and logins share the 42 login shape: they become host names and Linux user names. */
 export function validateName(value: string, field: 'name' | 'login'): string {
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(value)) {
@@ -154,6 +157,9 @@ export function validateName(value: string, field: 'name' | 'login'): string {
       `"${value}" is not valid`,
       `use 1–32 lowercase letters, digits or '-', starting with a letter (e.g. --${field} ${field === 'login' ? 'jdoe' : 'inception'})`,
     );
+  }
+  if (field === 'name' && RESERVED_LAB_NAMES.includes(value)) {
+    throw new ConfigError('name', `"${value}" is reserved by labctl`, 'choose another --name');
   }
   return value;
 }

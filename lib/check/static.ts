@@ -1,0 +1,368 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadProject, type Project, type ServiceSpec, type TextFile } from './project.js';
+import { fail, pass, skip, type CheckResult } from './types.js';
+
+// `labctl check --static DIR`: everything of M01–M14 (and B01–B05) that can be read from files,
+// the way graders read them before running anything.
+
+export const MANDATORY = ['nginx', 'wordpress', 'mariadb'] as const;
+export const BONUS_HINTS: Record<string, RegExp> = {
+  B01: /redis/i,
+  B02: /ftp/i,
+  B03: /static|site|hugo|website/i,
+  B04: /adminer/i,
+};
+const ALLOWED_FROM = /^FROM\s+(debian:bookworm|alpine:3\.\d+)(\s+AS\s+\S+)?\s*$/i;
+const FORBIDDEN_WAITS: [RegExp, string][] = [
+  [/\btail\s+-f\b/, 'tail -f'],
+  [/\bsleep\s+infinity\b/, 'sleep infinity'],
+  [/\bwhile\s+(true|:|\[\s*1\s*\])/, 'while true'],
+  [/\bfor\s*\(\(\s*;\s*;\s*\)\)/, 'for ((;;))'],
+];
+
+export async function checkStatic(dir: string): Promise<CheckResult[]> {
+  const p = await loadProject(dir);
+  const services = p.compose.services ?? {};
+  const bonus = Object.keys(services).filter((s) => !(MANDATORY as readonly string[]).includes(s));
+  return [
+    ...layout(p),
+    ...mandatoryServices(p),
+    ...builtLocally(p),
+    ...imageNames(p),
+    ...ports(p, bonus),
+    ...noNginxBesideNginx(p),
+    ...volumes(p),
+    ...network(p),
+    ...restart(p),
+    ...pid1(p),
+    ...await secrets(p),
+    ...await docs(p),
+    ...bonusServices(p, bonus),
+  ];
+}
+
+function layout(p: Project): CheckResult[] {
+  const out: CheckResult[] = [];
+  out.push(p.makefile ? pass('M01.makefile', 'Makefile at the project root') : fail('M01.makefile', 'no Makefile at the project root'));
+  if (p.makefile) {
+    const firstTarget = /^([A-Za-z0-9_.-]+)\s*:(?!=)/m.exec(p.makefile.text.replace(/^\.PHONY.*$/gm, ''))?.[1];
+    out.push(
+      firstTarget && firstTarget !== '.PHONY'
+        ? pass('M01.make-default', `default target "${firstTarget}"`, `Makefile: ${firstTarget}:`)
+        : fail('M01.make-default', 'the Makefile has no default target'),
+    );
+  }
+  out.push(p.composePath ? pass('M01.compose-file', p.composePath) : fail('M01.compose-file', 'no srcs/docker-compose.yml'));
+  out.push(
+    p.envSource === 'srcs/.env'
+      ? pass('M01.env-file', 'srcs/.env present')
+      : p.envSource
+        ? pass('M01.env-file', `${p.envSource} present; srcs/.env is generated from it by make`)
+        : fail('M01.env-file', 'no srcs/.env (nor .env.example)'),
+  );
+  for (const name of Object.keys(p.compose.services ?? {})) {
+    const df = p.dockerfiles.get(name);
+    const expected = (MANDATORY as readonly string[]).includes(name) ? `srcs/requirements/${name}/` : `srcs/requirements/bonus/${name}/`;
+    if (!df) out.push(fail(`M01.dockerfile-${name}`, `service ${name} has no Dockerfile of its own`, `expected ${expected}Dockerfile`));
+    else if (!df.path.startsWith(expected)) out.push(fail(`M01.dockerfile-${name}`, `${df.path} is not under ${expected}`));
+    else out.push(pass(`M01.dockerfile-${name}`, df.path));
+  }
+  out.push(existsSync(join(p.dir, 'secrets')) ? pass('M01.secrets-dir', 'secrets/ at the root') : fail('M01.secrets-dir', 'no secrets/ directory at the root'));
+  return out;
+}
+
+function mandatoryServices(p: Project): CheckResult[] {
+  const services = p.compose.services ?? {};
+  return MANDATORY.map((name) => {
+    const svc = services[name];
+    if (!svc) return fail(`M02.service-${name}`, `no "${name}" service in the compose file`);
+    if ((svc.deploy?.replicas ?? 1) !== 1) return fail(`M02.service-${name}`, `${name} runs ${svc.deploy?.replicas} replicas; one container each`);
+    return pass(`M02.service-${name}`, `service ${name} defined`);
+  });
+}
+
+function builtLocally(p: Project): CheckResult[] {
+  const out: CheckResult[] = [];
+  for (const [name, svc] of Object.entries(p.compose.services ?? {})) {
+    out.push(svc.build ? pass(`M03.build-${name}`, `${name} is built from its own Dockerfile`) : fail(`M03.build-${name}`, `${name} has no build: it would use a ready-made image (${svc.image ?? '?'})`));
+  }
+  for (const [name, df] of p.dockerfiles) {
+    const from = instructions(df.text).filter((i) => /^FROM\s/i.test(i));
+    const bad = from.filter((f) => !ALLOWED_FROM.test(f));
+    if (from.length === 0) out.push(fail(`M03.from-${name}`, `${df.path} has no FROM`));
+    else if (bad.length > 0) out.push(fail(`M03.from-${name}`, `${df.path} starts from something other than debian:bookworm or alpine:<x.y>`, bad[0]));
+    else out.push(pass(`M03.from-${name}`, from[0] ?? '', df.path));
+  }
+  return out;
+}
+
+function imageNames(p: Project): CheckResult[] {
+  const out: CheckResult[] = [];
+  for (const [name, svc] of Object.entries(p.compose.services ?? {})) {
+    const image = svc.image ?? '';
+    const [repo, tag] = image.split(':');
+    if (repo !== name) out.push(fail(`M04.image-${name}`, `service ${name} builds image "${image || '(unnamed)'}"; name it after the service`, `image: ${image}`));
+    else out.push(pass(`M04.image-${name}`, `image ${image}`));
+    if (tag === 'latest') out.push(fail(`M04.tag-${name}`, `${name} uses the latest tag`, `image: ${image}`));
+  }
+  const latest = textFiles(p).flatMap((f) => grepLines(f, /(^|[^A-Za-z0-9_-])latest\b/).map((l) => `${f.path}: ${l}`));
+  out.push(latest.length === 0 ? pass('M04.no-latest', 'no "latest" tag anywhere') : fail('M04.no-latest', `"latest" appears ${latest.length} time(s)`, latest[0]));
+  return out;
+}
+
+function publishedPorts(svc: ServiceSpec): string[] {
+  return (svc.ports ?? []).map((port) => {
+    if (typeof port === 'object') return String(port.published ?? port.target ?? '');
+    const parts = String(port).split(':');
+    // "443", "443:443", "127.0.0.1:443:443" → the host side is the second-to-last part.
+    return (parts.length === 1 ? parts[0] : parts[parts.length - 2]) ?? '';
+  });
+}
+
+function ports(p: Project, bonus: string[]): CheckResult[] {
+  const out: CheckResult[] = [];
+  const services = p.compose.services ?? {};
+  const mandatoryPorts = MANDATORY.flatMap((name) => publishedPorts(services[name] ?? {}).map((port) => `${name}:${port}`));
+  out.push(
+    mandatoryPorts.length === 1 && mandatoryPorts[0] === 'nginx:443'
+      ? pass('M05.only-443', 'the mandatory part publishes only nginx:443')
+      : fail('M05.only-443', `published ports of the mandatory part: ${mandatoryPorts.join(', ') || 'none'}; expected only nginx:443`),
+  );
+  for (const name of bonus) {
+    const published = publishedPorts(services[name] ?? {});
+    if (published.includes('80')) out.push(fail(`M05.no-http-${name}`, `${name} publishes port 80 (plain HTTP)`));
+  }
+  const conf = p.files.filter((f) => f.path.startsWith('srcs/requirements/nginx/'));
+  const protocols = conf.flatMap((f) => grepLines(f, /^\s*ssl_protocols\s/));
+  if (protocols.length === 0) out.push(fail('M05.tls-protocols', 'no ssl_protocols line in the nginx configuration'));
+  else if (protocols.every((l) => /ssl_protocols\s+(TLSv1\.[23]\s*)+;/.test(l))) out.push(pass('M05.tls-protocols', protocols[0]?.trim() ?? ''));
+  else out.push(fail('M05.tls-protocols', 'nginx allows a protocol other than TLSv1.2/TLSv1.3', protocols.find((l) => !/ssl_protocols\s+(TLSv1\.[23]\s*)+;/.test(l))));
+  const listen80 = conf.flatMap((f) => grepLines(f, /^\s*listen\s+(\[::\]:)?80\b/).map((l) => `${f.path}: ${l.trim()}`));
+  out.push(listen80.length === 0 ? pass('M05.no-listen-80', 'nginx does not listen on 80') : fail('M05.no-listen-80', 'nginx listens on port 80', listen80[0]));
+  return out;
+}
+
+/** Lines of RUN instructions that install packages, joined across continuations. */
+function installs(df: TextFile): string {
+  return instructions(df.text)
+    .filter((i) => /^RUN\s/i.test(i) && /\b(apt-get|apt|apk)\s+(install|add)\b/.test(i))
+    .join('\n');
+}
+
+function noNginxBesideNginx(p: Project): CheckResult[] {
+  const out: CheckResult[] = [];
+  for (const name of ['wordpress', 'mariadb'] as const) {
+    const df = p.dockerfiles.get(name);
+    if (!df) {
+      out.push(skip(`M06.no-nginx-${name}`, `no Dockerfile for ${name}`));
+      continue;
+    }
+    const hasNginx = /\bnginx\b/.test(installs(df));
+    out.push(hasNginx ? fail(`M06.no-nginx-${name}`, `${df.path} installs nginx`) : pass(`M06.no-nginx-${name}`, `${name} image installs no nginx`));
+  }
+  const wp = p.dockerfiles.get('wordpress');
+  if (wp) {
+    out.push(/php[\d.]*-fpm\b/.test(installs(wp)) ? pass('M06.php-fpm', 'wordpress installs php-fpm') : fail('M06.php-fpm', `${wp.path} does not install php-fpm`));
+  }
+  const fpmListen = p.files.filter((f) => f.path.startsWith('srcs/requirements/wordpress/')).flatMap((f) => grepLines(f, /^\s*listen\s*=/));
+  if (fpmListen.length > 0) {
+    out.push(fpmListen.some((l) => /(^|[:=\s])9000\s*$/.test(l)) ? pass('M06.fpm-9000', fpmListen[0]?.trim() ?? '') : fail('M06.fpm-9000', 'php-fpm does not listen on 9000', fpmListen[0]));
+  }
+  return out;
+}
+
+function volumes(p: Project): CheckResult[] {
+  const out: CheckResult[] = [];
+  const declared = p.compose.volumes ?? {};
+  const login = p.env.LOGIN ?? p.env.USER ?? '';
+  const dataRoot = login ? `/home/${login}/data` : '/home/';
+  for (const name of ['mariadb', 'wordpress'] as const) {
+    const mounts = p.compose.services?.[name]?.volumes ?? [];
+    const sources = mounts.map((m) => (typeof m === 'string' ? (m.split(':')[0] ?? '') : (m.source ?? '')));
+    const named = sources.filter((s) => s !== '' && !s.startsWith('/') && !s.startsWith('.') && !s.startsWith('~'));
+    const binds = sources.filter((s) => s.startsWith('/') || s.startsWith('.') || s.startsWith('~'));
+    if (binds.length > 0) out.push(fail(`M07.named-${name}`, `${name} uses a bind mount (${binds[0]}); use a named volume`));
+    else if (named.length === 0) out.push(fail(`M07.named-${name}`, `${name} has no named volume for its data`));
+    else out.push(pass(`M07.named-${name}`, `${name} uses named volume ${named[0]}`));
+    for (const vol of named) {
+      const spec = declared[vol];
+      const device = spec?.driver_opts?.device ?? '';
+      if (!spec || !device) out.push(fail(`M07.location-${vol}`, `volume ${vol} does not keep its data under ${dataRoot}`, 'add driver: local with driver_opts type none, o bind, device'));
+      else if ((spec.driver ?? 'local') !== 'local') out.push(fail(`M07.location-${vol}`, `volume ${vol} uses driver ${spec.driver}`));
+      else if (!device.startsWith(login ? `${dataRoot}/` : dataRoot)) out.push(fail(`M07.location-${vol}`, `volume ${vol} stores data in ${device}, not under ${dataRoot}`));
+      else out.push(pass(`M07.location-${vol}`, `${vol} → ${device}`));
+    }
+  }
+  const count = Object.keys(declared).length;
+  out.push(count >= 2 ? pass('M07.two-volumes', `${count} named volumes`) : fail('M07.two-volumes', `${count} named volume(s); the database and the site files need one each`));
+  return out;
+}
+
+function network(p: Project): CheckResult[] {
+  const out: CheckResult[] = [];
+  const nets = Object.keys(p.compose.networks ?? {});
+  out.push(nets.length > 0 ? pass('M08.network', `network(s): ${nets.join(', ')}`) : fail('M08.network', 'no user-defined network in the compose file'));
+  for (const [name, svc] of Object.entries(p.compose.services ?? {})) {
+    const attached = Array.isArray(svc.networks) ? svc.networks : Object.keys(svc.networks ?? {});
+    if (svc.network_mode) out.push(fail(`M08.network-mode-${name}`, `${name} uses network_mode: ${svc.network_mode}`));
+    else if (nets.length > 0 && !attached.some((n) => nets.includes(n))) out.push(fail(`M08.attached-${name}`, `${name} is not on the project's network`));
+    if (svc.links !== undefined) out.push(fail(`M08.links-${name}`, `${name} uses links:`));
+  }
+  const hits = textFiles(p).flatMap((f) => [...grepLines(f, /--link\b/), ...grepLines(f, /network_mode\s*:\s*["']?host/), ...grepLines(f, /--network[ =]host\b/)].map((l) => `${f.path}: ${l.trim()}`));
+  out.push(hits.length === 0 ? pass('M08.forbidden', 'no host network, links or --link anywhere') : fail('M08.forbidden', 'forbidden networking found', hits[0]));
+  return out;
+}
+
+function restart(p: Project): CheckResult[] {
+  return Object.entries(p.compose.services ?? {}).map(([name, svc]) =>
+    svc.restart && ['always', 'unless-stopped', 'on-failure'].some((r) => svc.restart?.startsWith(r))
+      ? pass(`M09.restart-${name}`, `restart: ${svc.restart}`)
+      : fail(`M09.restart-${name}`, `${name} has no restart policy (${svc.restart ?? 'none'})`),
+  );
+}
+
+function pid1(p: Project): CheckResult[] {
+  const out: CheckResult[] = [];
+  const hits: string[] = [];
+  for (const f of textFiles(p)) {
+    for (const [re, label] of FORBIDDEN_WAITS) for (const l of grepLines(f, re)) hits.push(`${f.path}: ${label}: ${l.trim()}`);
+  }
+  out.push(hits.length === 0 ? pass('M10.no-waiting-loops', 'no tail -f, sleep infinity or endless loop') : fail('M10.no-waiting-loops', `${hits.length} forbidden wait(s)`, hits[0]));
+
+  for (const [name, df] of p.dockerfiles) {
+    const last = instructions(df.text).filter((i) => /^(CMD|ENTRYPOINT)\s/i.test(i));
+    const cmd = last.at(-1) ?? '';
+    if (!cmd) out.push(skip(`M10.pid1-${name}`, `${df.path} has no CMD/ENTRYPOINT (the base image's shell would be PID 1)`));
+    else if (/^(CMD|ENTRYPOINT)\s+(\[\s*"(\/bin\/)?(ba)?sh"\s*\]|(\/bin\/)?(ba)?sh\s*)$/i.test(cmd)) out.push(fail(`M10.pid1-${name}`, 'a bare shell is PID 1', cmd));
+    else out.push(pass(`M10.pid1-${name}`, cmd.replace(/\s+/g, ' ')));
+  }
+  const scripts = p.files.filter((f) => /\.(sh|bash)$/.test(f.path) || /^#!/.test(f.text));
+  for (const s of scripts.filter((f) => /entrypoint|start|run/i.test(basename(f.path)))) {
+    const owner = serviceOf(s.path);
+    const lines = s.text.split('\n').filter((l) => !/^\s*#/.test(l));
+    const background = lines.filter((l) => /[^&|]&\s*$/.test(l.replace(/\s+#.*$/, '')) && !/&&\s*$/.test(l));
+    const exec = lines.some((l) => /^\s*exec\s+\S/.test(l));
+    if (background.length > 0) out.push(fail(`M10.no-background-${owner}`, `${s.path} starts a process in the background`, background[0]?.trim()));
+    if (!exec) out.push(fail(`M10.exec-${owner}`, `${s.path} does not exec the daemon (it would stay PID 1 itself)`));
+    else out.push(pass(`M10.exec-${owner}`, `${s.path} execs the daemon`));
+  }
+  return out;
+}
+
+const PASSWORD_ASSIGNMENT = /\b[A-Z0-9_]*(PASSWORD|PASSWD|PASS|PWD|SECRET)[A-Z0-9_]*\s*[=:]\s*["']?([^\s"'$]{3,})/i;
+
+async function secrets(p: Project): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  const leaks: string[] = [];
+  const candidates = [...p.dockerfiles.values(), ...(p.composePath ? [{ path: p.composePath, text: p.composeText }] : [])];
+  if (p.envSource) candidates.push({ path: p.envSource, text: await readFile(join(p.dir, p.envSource), 'utf8') });
+  for (const f of candidates) {
+    for (const line of f.text.split('\n')) {
+      const m = PASSWORD_ASSIGNMENT.exec(line);
+      if (m && !/^\/run\/secrets\/|^\.{0,2}\/|_FILE$|secrets\//.test(m[2] ?? '') && !/_FILE\s*[=:]/.test(line) && !/^\s*#/.test(line)) leaks.push(`${f.path}: ${line.trim()}`);
+    }
+  }
+  out.push(leaks.length === 0 ? pass('M12.no-passwords', 'no password literal in Dockerfiles, compose file or .env') : fail('M12.no-passwords', 'a password is written in a file', leaks[0]?.replace(/([=:]\s*["']?)\S{3,}/, '$1***')));
+
+  const declared = Object.entries(p.compose.secrets ?? {});
+  out.push(
+    declared.length > 0 && declared.every(([, s]) => s.file !== undefined && /(^|\/)secrets\//.test(s.file))
+      ? pass('M12.docker-secrets', `${declared.length} Docker secrets from secrets/`)
+      : fail('M12.docker-secrets', declared.length === 0 ? 'no Docker secrets declared' : 'a secret does not come from a file in secrets/'),
+  );
+
+  if (p.tracked === undefined) {
+    out.push(skip('M12.secrets-untracked', 'not a git work tree: cannot tell what is committed'));
+  } else {
+    const tracked = p.tracked.filter((f) => (/^secrets\//.test(f) && !/\/\.gitkeep$|README/.test(f)) || f === 'srcs/.env');
+    out.push(tracked.length === 0 ? pass('M12.secrets-untracked', 'neither secrets/ nor srcs/.env is tracked by git') : fail('M12.secrets-untracked', `${tracked.length} secret file(s) tracked by git`, tracked[0]));
+  }
+  return out;
+}
+
+async function docs(p: Project): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  const read = (f: string) => readFile(join(p.dir, f), 'utf8').catch(() => undefined);
+  const readme = await read('README.md');
+  if (readme === undefined) {
+    out.push(fail('M14.readme', 'no README.md'));
+  } else {
+    const first = readme.split('\n')[0]?.trim() ?? '';
+    out.push(
+      /^[*_]This project has been created as part of the 42 curriculum by [^*_]+\.[*_]$/.test(first)
+        ? pass('M14.readme-first-line', first)
+        : fail('M14.readme-first-line', 'the first line must be, in italics: This project has been created as part of the 42 curriculum by <login>.', first),
+    );
+    const headings = readme.split('\n').filter((l) => /^#{1,6}\s/.test(l)).map((l) => l.replace(/^#+\s*/, '').toLowerCase());
+    const missing = ['description', 'instructions', 'resources'].filter((s) => !headings.some((h) => h.includes(s)));
+    out.push(missing.length === 0 ? pass('M14.readme-sections', 'Description, Instructions, Resources') : fail('M14.readme-sections', `README.md lacks section(s): ${missing.join(', ')}`));
+    const topics: [string, RegExp][] = [
+      ['virtual machines vs Docker', /virtual machine|\bvms?\b/i],
+      ['secrets vs environment variables', /secrets?[\s\S]{0,80}environment variables|environment variables[\s\S]{0,80}secrets?/i],
+      ['Docker network vs host network', /host network|network_mode|docker network/i],
+      ['Docker volumes vs bind mounts', /bind mount/i],
+    ];
+    const absent = topics.filter(([, re]) => !re.test(readme)).map(([t]) => t);
+    out.push(absent.length === 0 ? pass('M14.readme-comparisons', 'compares VMs/Docker, secrets/env, networks, volumes/bind mounts') : fail('M14.readme-comparisons', `README.md does not compare: ${absent.join('; ')}`));
+  }
+  const userDoc = await read('USER_DOC.md');
+  out.push(
+    userDoc === undefined
+      ? fail('M14.user-doc', 'no USER_DOC.md')
+      : /start|stop/i.test(userDoc) && /credential|password/i.test(userDoc) && /admin|wp-admin/i.test(userDoc)
+        ? pass('M14.user-doc', 'USER_DOC.md covers start/stop, admin panel, credentials')
+        : fail('M14.user-doc', 'USER_DOC.md must cover start/stop, site and admin access, credentials, checking services'),
+  );
+  const devDoc = await read('DEV_DOC.md');
+  out.push(
+    devDoc === undefined
+      ? fail('M14.dev-doc', 'no DEV_DOC.md')
+      : /volume/i.test(devDoc) && /build|make/i.test(devDoc) && /persist|data/i.test(devDoc)
+        ? pass('M14.dev-doc', 'DEV_DOC.md covers set-up, build, containers/volumes, persistence')
+        : fail('M14.dev-doc', 'DEV_DOC.md must cover set-up, build and launch, containers and volumes, where data persists'),
+  );
+  return out;
+}
+
+function bonusServices(p: Project, bonus: string[]): CheckResult[] {
+  if (bonus.length === 0) return [skip('B00.bonus', 'no bonus services in the compose file')];
+  const out: CheckResult[] = [];
+  for (const [rule, re] of Object.entries(BONUS_HINTS)) {
+    const svc = bonus.find((b) => re.test(b));
+    out.push(svc ? pass(`${rule}.service`, `bonus service ${svc}`) : skip(`${rule}.service`, 'no such bonus service'));
+  }
+  const others = bonus.filter((b) => !Object.values(BONUS_HINTS).some((re) => re.test(b)));
+  out.push(others.length > 0 ? pass('B05.service', `own service(s): ${others.join(', ')}`) : skip('B05.service', 'no service of the project\'s own choice'));
+  return out;
+}
+
+/** Dockerfile instructions with line continuations joined and comments dropped. */
+export function instructions(dockerfile: string): string[] {
+  return dockerfile
+    .replace(/\\\r?\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+function grepLines(f: TextFile, re: RegExp): string[] {
+  return f.text.split('\n').filter((l) => !/^\s*#/.test(l) && re.test(l));
+}
+
+/** Every file a grader greps: scripts and configs, Dockerfiles, the Makefile, the compose file. */
+function textFiles(p: Project): TextFile[] {
+  const all = [...p.files, ...p.dockerfiles.values(), ...(p.makefile ? [p.makefile] : []), ...(p.composePath ? [{ path: p.composePath, text: p.composeText }] : [])];
+  return [...new Map(all.map((f) => [f.path, f])).values()];
+}
+
+/** `srcs/requirements/bonus/redis/tools/x.sh` → `redis`; the script's name when outside a service. */
+function serviceOf(path: string): string {
+  const m = /^srcs\/requirements\/(?:bonus\/)?([^/]+)\//.exec(path);
+  return m?.[1] && m[1] !== 'tools' && m[1] !== 'bonus' ? m[1] : basename(path);
+}
+
+function basename(path: string): string {
+  return path.split('/').at(-1) ?? path;
+}

@@ -1,0 +1,100 @@
+import { cp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { checkStatic } from '../../lib/check/static.js';
+
+// Each fixture is labctl's own compose/ with one small edit made at test time; `check --static`
+// must flag it under the right rule id. compose/ itself must pass.
+
+const COMPOSE = resolve(import.meta.dirname, '..', '..', 'compose');
+const FILE = 'srcs/docker-compose.yml';
+
+async function copyProject(): Promise<string> {
+  const dir = join(await mkdtemp(join(tmpdir(), 'labctl-check-')), 'project');
+  await cp(COMPOSE, dir, { recursive: true, filter: (src) => !src.includes(`${COMPOSE}/secrets/`) });
+  await mkdir(join(dir, 'secrets'), { recursive: true });
+  return dir;
+}
+
+async function edit(dir: string, file: string, change: (text: string) => string): Promise<void> {
+  const path = join(dir, file);
+  const before = await readFile(path, 'utf8');
+  const after = change(before);
+  if (after === before) throw new Error(`fixture edit of ${file} changed nothing`);
+  await writeFile(path, after);
+}
+
+type Compose = { services: Record<string, Record<string, unknown>>; volumes: Record<string, Record<string, unknown>>; networks?: unknown };
+const editCompose = (dir: string, change: (c: Compose) => void) =>
+  edit(dir, FILE, (text) => {
+    const c = parse(text) as Compose;
+    change(c);
+    return stringify(c);
+  });
+
+const violations: [string, string, (dir: string) => Promise<void>][] = [
+  ['no Makefile', 'M01.makefile', (d) => rm(join(d, 'Makefile'))],
+  ['no compose file', 'M01.compose-file', (d) => rm(join(d, FILE))],
+  ['a mandatory service missing', 'M02.service-mariadb', (d) => editCompose(d, (c) => void delete c.services.mariadb)],
+  ['a ready-made image', 'M03.build-nginx', (d) => editCompose(d, (c) => void delete c.services.nginx?.build)],
+  ['FROM another image', 'M03.from-nginx', (d) => edit(d, 'srcs/requirements/nginx/Dockerfile', (t) => t.replace(/^FROM debian:bookworm/m, 'FROM nginx:1.27'))],
+  ['FROM the newest Debian', 'M03.from-mariadb', (d) => edit(d, 'srcs/requirements/mariadb/Dockerfile', (t) => t.replace(/^FROM debian:bookworm/m, 'FROM debian:trixie'))],
+  ['image not named after its service', 'M04.image-wordpress', (d) => editCompose(d, (c) => void ((c.services.wordpress ?? {}).image = 'wp:inception'))],
+  ['the latest tag', 'M04.no-latest', (d) => editCompose(d, (c) => void ((c.services.nginx ?? {}).image = 'nginx:latest'))],
+  ['port 80 published', 'M05.only-443', (d) => editCompose(d, (c) => void ((c.services.nginx ?? {}).ports = ['443:443', '80:80']))],
+  ['wordpress published', 'M05.only-443', (d) => editCompose(d, (c) => void ((c.services.wordpress ?? {}).ports = ['9000:9000']))],
+  ['TLS 1.1 allowed', 'M05.tls-protocols', (d) => editProtocols(d)],
+  ['nginx in the wordpress image', 'M06.no-nginx-wordpress', (d) => edit(d, 'srcs/requirements/wordpress/Dockerfile', (t) => t.replace(/(apt-get install[^\n]*)/, '$1 nginx'))],
+  ['a bind mount for the database', 'M07.named-mariadb', (d) => editCompose(d, (c) => void ((c.services.mariadb ?? {}).volumes = ['/home/jdoe/data/mariadb:/var/lib/mysql']))],
+  ['volume data outside /home/<login>/data', 'M07.location-wordpress', (d) => editCompose(d, (c) => void ((c.volumes.wordpress ?? {}).driver_opts = { type: 'none', o: 'bind', device: '/tmp/wordpress' }))],
+  ['network_mode host', 'M08.network-mode-nginx', (d) => editCompose(d, (c) => void ((c.services.nginx ?? {}).network_mode = 'host'))],
+  ['links', 'M08.links-nginx', (d) => editCompose(d, (c) => void ((c.services.nginx ?? {}).links = ['wordpress']))],
+  ['no network', 'M08.network', (d) => editCompose(d, (c) => {
+    delete c.networks;
+    for (const s of Object.values(c.services)) delete s.networks;
+  })],
+  ['no restart policy', 'M09.restart-mariadb', (d) => editCompose(d, (c) => void delete c.services.mariadb?.restart)],
+  ['tail -f as a keep-alive', 'M10.no-waiting-loops', (d) => edit(d, 'srcs/requirements/nginx/tools/entrypoint.sh', (t) => `${t}\ntail -f /dev/null\n`)],
+  ['a shell as PID 1', 'M10.pid1-nginx', (d) => edit(d, 'srcs/requirements/nginx/Dockerfile', (t) => `${t}\nCMD ["bash"]\n`)],
+  ['a password in a Dockerfile', 'M12.no-passwords', (d) => edit(d, 'srcs/requirements/mariadb/Dockerfile', (t) => `${t}\nENV MYSQL_ROOT_PASSWORD=hunter22\n`)],
+  ['a secret tracked by git', 'M12.secrets-untracked', async (d) => {
+    await writeFile(join(d, 'secrets', 'db_password.txt'), 'x\n');
+    await execa('git', ['init', '-q'], { cwd: d });
+    await execa('git', ['add', '-f', 'secrets/db_password.txt'], { cwd: d });
+  }],
+  ['README first line', 'M14.readme-first-line', (d) => edit(d, 'README.md', (t) => t.replace(/^[^\n]*/, '# Inception'))],
+  ['README without Resources', 'M14.readme-sections', (d) => edit(d, 'README.md', (t) => t.replace(/^#+\s*Resources.*$/im, '## Links'))],
+  ['no DEV_DOC.md', 'M14.dev-doc', (d) => rm(join(d, 'DEV_DOC.md'))],
+];
+
+async function editProtocols(dir: string): Promise<void> {
+  const { readdir } = await import('node:fs/promises');
+  const confDir = join(dir, 'srcs/requirements/nginx/conf');
+  for (const f of await readdir(confDir)) {
+    const text = await readFile(join(confDir, f), 'utf8');
+    if (/ssl_protocols/.test(text)) {
+      await writeFile(join(confDir, f), text.replace(/ssl_protocols[^;]*;/, 'ssl_protocols TLSv1.1 TLSv1.2 TLSv1.3;'));
+      return;
+    }
+  }
+  throw new Error('no ssl_protocols line to edit');
+}
+
+describe('labctl check --static', () => {
+  it('passes labctl\'s own compose/', async () => {
+    const results = await checkStatic(await copyProject());
+    expect(results.filter((r) => r.verdict === 'fail')).toEqual([]);
+    expect(results.filter((r) => r.verdict === 'pass').length).toBeGreaterThan(40);
+  });
+
+  it.each(violations)('flags %s as %s', async (_label, id, breakIt) => {
+    const dir = await copyProject();
+    await breakIt(dir);
+    const failed = (await checkStatic(dir)).filter((r) => r.verdict === 'fail');
+    expect(failed.map((r) => r.id)).toContain(id);
+  });
+});

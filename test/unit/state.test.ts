@@ -1,0 +1,68 @@
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig, type LabConfig } from '../../lib/config.js';
+import { ConflictError } from '../../lib/errors.js';
+import { SECRET_FILES } from '../../lib/secrets.js';
+import { checkConflicts, listLabs, resolveLabName, writeLab, type Lab } from '../../lib/state.js';
+
+const host = { usableProvider: 'libvirt' as const, hardwareVirtualization: false };
+const cfg = (over: Record<string, string>): LabConfig => resolveConfig({ login: 'jdoe', ...over }, host);
+const lab = (config: LabConfig): Lab => ({ config, paths: { dir: '', config: '', vagrantfile: '', secrets: '', sshConfig: '', log: '' } });
+
+describe('conflicts between labs', () => {
+  it('refuses an IP another lab uses, and suggests a free one', () => {
+    const error = (() => {
+      try {
+        checkConflicts(cfg({ name: 'two' }), [lab(cfg({ name: 'one' }))]);
+      } catch (e) {
+        return e as ConflictError;
+      }
+      throw new Error('expected a conflict');
+    })();
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error.message).toBe('ip 192.168.56.10 is already used by lab "one"');
+    expect(error.hint).toContain('192.168.56.11');
+  });
+
+  it('refuses re-creating a lab with another identity', () => {
+    expect(() => checkConflicts(cfg({ name: 'one', login: 'other' }), [lab(cfg({ name: 'one' }))])).toThrow(/already exists with other settings \(login jdoe → other\)/);
+  });
+
+  it('allows re-creating the same lab (create is resumable), even with other memory', () => {
+    expect(() => checkConflicts(cfg({ name: 'one', memory: '4096' }), [lab(cfg({ name: 'one' }))])).not.toThrow();
+  });
+});
+
+describe('lab state on disk', () => {
+  it('writes lab.json, the Vagrantfile and 0600 secrets in a 0700 directory, keeping secrets on re-write', async () => {
+    const env = { LABCTL_HOME: await mkdtemp(join(tmpdir(), 'labctl-state-')) };
+    const written = await writeLab(cfg({}), 'Vagrantfile text', env);
+    expect(JSON.parse(await readFile(written.paths.config, 'utf8'))).toMatchObject({ login: 'jdoe', domain: 'jdoe.42.fr' });
+    expect((await stat(written.paths.dir)).mode & 0o777).toBe(0o700);
+    expect((await stat(written.paths.secrets)).mode & 0o777).toBe(0o700);
+    const before = new Map<string, string>();
+    for (const f of SECRET_FILES) {
+      const p = join(written.paths.secrets, f);
+      expect((await stat(p)).mode & 0o777).toBe(0o600);
+      const value = (await readFile(p, 'utf8')).trim();
+      expect(value).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      before.set(f, value);
+    }
+    await writeLab(cfg({ memory: '4096' }), 'Vagrantfile text', env);
+    for (const f of SECRET_FILES) expect((await readFile(join(written.paths.secrets, f), 'utf8')).trim()).toBe(before.get(f));
+    expect(new Set(before.values()).size).toBe(SECRET_FILES.length);
+  });
+
+  it('names the default lab: the only one, else inception', async () => {
+    const env = { LABCTL_HOME: await mkdtemp(join(tmpdir(), 'labctl-state-')) };
+    expect(await resolveLabName(undefined, env)).toBe('inception');
+    await writeLab(cfg({ name: 'solo' }), '', env);
+    expect(await resolveLabName(undefined, env)).toBe('solo');
+    await writeLab(cfg({ name: 'second', ip: '192.168.56.11' }), '', env);
+    expect(await resolveLabName(undefined, env)).toBe('inception');
+    expect((await listLabs(env)).map((l) => l.config.name)).toEqual(['second', 'solo']);
+    expect(await resolveLabName('given', env)).toBe('given');
+  });
+});
