@@ -1,6 +1,203 @@
-import { LabctlError } from '../errors.js';
-import type { CheckResult } from './types.js';
+import { readFile } from 'node:fs/promises';
+import { blockEntries } from '../hosts.js';
+import { hostsFilePath } from '../paths.js';
+import { readSecrets } from '../secrets.js';
+import { loadLab, type Lab } from '../state.js';
+import { composeDir } from '../usecases/provision.js';
+import * as vagrant from '../vagrant.js';
+import { evaluateContainers, evaluatePid1, evaluateSecretLeaks, evaluateVolumes, evaluateWpUsers, serviceName, type ContainerInspect, type VolumeInspect } from './containers.js';
+import { httpsGet, plainHttpAnswers, tcpProbe, tlsHandshake } from './probes.js';
+import { checkStatic, MANDATORY } from './static.js';
+import { fail, pass, skip, type CheckResult } from './types.js';
 
-export async function checkLive(name: string, _opts: { destructive: boolean }): Promise<CheckResult[]> {
-  throw new LabctlError(`live checks of lab "${name}" are not implemented yet`, { hint: 'use labctl check --static <dir> for now' });
+// `labctl check [name]`: the evaluation sheet run against a live lab — from the host (TLS per
+// protocol version, plain HTTP, the ports of the lab IP) and inside the VM over SSH (docker
+// inspect, PID 1, the WordPress users, secrets in env and image history).
+
+/** Ports probed on the lab IP: only these, and only there. 443 must be the only one open. */
+export const PROBED_PORTS = [80, 443, 3306, 9000] as const;
+export const RESTART_WAIT_MS = 180_000;
+export const REBOOT_WAIT_MS = 900_000;
+const POLL_MS = 3_000;
+
+type Remote = (argv: string[], opts?: { okCodes?: readonly number[]; timeoutMs?: number }) => Promise<{ stdout: string; code: number }>;
+
+export interface LiveOptions {
+  destructive: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function checkLive(name: string, opts: LiveOptions): Promise<CheckResult[]> {
+  const env = opts.env ?? process.env;
+  const lab = await loadLab(name, env);
+  const results: CheckResult[] = (await checkStatic(composeDir())).filter((r) => !r.rule.startsWith('B') || lab.config.bonus);
+  const state = await vagrant.status(lab.paths);
+  if (state !== 'running') {
+    results.push(fail('L01.vm-running', `the VM is ${state}`, 'run `labctl up`'));
+    return results;
+  }
+  results.push(pass('L01.vm-running', `VM running (${lab.config.provider})`));
+  results.push(...(await hostSide(lab, env)));
+
+  const { connect, remoteExec } = await import('../../provision/index.js');
+  const conn = await connect(await vagrant.refreshSshConfig(lab.paths));
+  const remote: Remote = (argv, o = {}) => remoteExec(conn, argv, { sudo: true, ...o });
+  try {
+    results.push(...(await guestSide(lab, remote)));
+    if (opts.destructive) results.push(...(await destructive(lab, remote)));
+  } finally {
+    conn.dispose();
+  }
+  return results;
+}
+
+async function hostSide(lab: Lab, env: NodeJS.ProcessEnv): Promise<CheckResult[]> {
+  const { ip, domain } = lab.config;
+  const out: CheckResult[] = [];
+  const hosts = await readFile(hostsFilePath(env), 'utf8').catch(() => '');
+  const mapped = blockEntries(hosts).find((e) => e.domain === domain);
+  out.push(mapped?.ip === ip ? pass('L02.host-hosts', `${domain} → ${ip} in ${hostsFilePath(env)}`) : fail('L02.host-hosts', `${domain} is not mapped to ${ip} in ${hostsFilePath(env)}`, 'run `labctl hosts add`'));
+
+  for (const [version, id, want] of [
+    ['TLSv1.3', 'M05.tls13-accepted', true],
+    ['TLSv1.2', 'M05.tls12-accepted', true],
+    ['TLSv1.1', 'M05.tls11-refused', false],
+    ['TLSv1', 'M05.tls10-refused', false],
+  ] as const) {
+    const r = await tlsHandshake(ip, domain, version);
+    const evidence = `TLS handshake ${version} with ${ip}:443 (SNI ${domain}): ${r.ok ? `negotiated ${r.protocol}` : r.error}`;
+    out.push(r.ok === want ? pass(id, want ? `${version} works` : `${version} refused`, evidence) : fail(id, want ? `${version} does not work` : `${version} is accepted`, evidence));
+  }
+  const http = await plainHttpAnswers(ip, domain);
+  out.push(http.answers ? fail('M05.http-refused', `plain HTTP on port 80 answers: ${http.detail}`) : pass('M05.http-refused', `http://${domain} does not answer (${http.detail})`));
+  const open: number[] = [];
+  for (const port of PROBED_PORTS) if ((await tcpProbe(ip, port)) === 'open') open.push(port);
+  out.push(
+    open.length === 1 && open[0] === 443
+      ? pass('M05.only-443-open', `of ${PROBED_PORTS.join(', ')} on ${ip}, only 443 is open`)
+      : fail('M05.only-443-open', `open on ${ip}: ${open.join(', ') || 'none'}`),
+  );
+  try {
+    const home = await httpsGet(ip, domain, '/');
+    const installer = home.status >= 300 && home.status < 400 && /install\.php/.test(home.location ?? '');
+    out.push(
+      home.status === 200 && /wp-content|WordPress/i.test(home.body)
+        ? pass('M13.site', `https://${domain}/ answers 200 with the WordPress site`)
+        : fail('M13.site', installer ? 'the site still shows the WordPress installer' : `https://${domain}/ answered ${home.status}`),
+    );
+  } catch (error) {
+    out.push(fail('M13.site', `https://${domain}/ does not answer: ${(error as Error).message}`));
+  }
+  return out;
+}
+
+async function guestSide(lab: Lab, remote: Remote): Promise<CheckResult[]> {
+  const { login, domain } = lab.config;
+  const out: CheckResult[] = [];
+  const osRelease = await remote(['cat', '/etc/os-release']);
+  out.push(/^ID=debian$/m.test(osRelease.stdout) ? pass('L02.guest-debian', /^PRETTY_NAME="?([^"\n]*)/m.exec(osRelease.stdout)?.[1] ?? 'Debian') : fail('L02.guest-debian', 'the VM is not Debian'));
+  const resolved = await remote(['getent', 'hosts', domain], { okCodes: [0, 2] });
+  out.push(resolved.code === 0 ? pass('L02.guest-hosts', `${domain} resolves in the VM: ${resolved.stdout.trim()}`) : fail('L02.guest-hosts', `${domain} does not resolve inside the VM`));
+  const compose = await remote(['docker', 'compose', 'version', '--short'], { okCodes: [0, 1, 125] });
+  out.push(compose.code === 0 && /^v?2\./.test(compose.stdout.trim()) ? pass('L03.compose-v2', `Docker Compose ${compose.stdout.trim()}`) : fail('L03.compose-v2', 'Docker Compose v2 is not available in the VM'));
+  const project = `/home/${login}/inception`;
+  const layout = await remote(['test', '-f', `${project}/Makefile`, '-a', '-f', `${project}/srcs/docker-compose.yml`], { okCodes: [0, 1] });
+  out.push(layout.code === 0 ? pass('L03.project-dir', `${project} holds Makefile and srcs/docker-compose.yml`) : fail('L03.project-dir', `no compose project in ${project}`));
+
+  const ids = (await remote(['docker', 'ps', '--all', '--quiet', '--filter', 'label=com.docker.compose.project'])).stdout.split('\n').filter(Boolean);
+  if (ids.length === 0) {
+    out.push(fail('M02.containers', 'no compose containers in the VM', 'run `labctl provision`'));
+    return out;
+  }
+  const containers = JSON.parse((await remote(['docker', 'inspect', ...ids])).stdout) as ContainerInspect[];
+  out.push(...evaluateContainers(containers));
+  const volumeNames = [...new Set(containers.flatMap((c) => (c.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name).map((m) => m.Name as string)))];
+  if (volumeNames.length > 0) out.push(...evaluateVolumes(JSON.parse((await remote(['docker', 'volume', 'inspect', ...volumeNames])).stdout) as VolumeInspect[], login));
+
+  for (const c of containers.filter((x) => x.State.Running)) {
+    const name = serviceName(c);
+    const cmdline = await remote(['cat', `/proc/${c.State.Pid}/cmdline`], { okCodes: [0, 1] });
+    out.push(evaluatePid1(name, cmdline.stdout));
+  }
+  for (const name of ['wordpress', 'mariadb'] as const) {
+    const c = containers.find((x) => serviceName(x) === name);
+    if (!c?.State.Running) continue;
+    const nginx = await remote(['docker', 'exec', c.Name.replace(/^\//, ''), 'sh', '-c', 'command -v nginx || test -d /etc/nginx'], { okCodes: [0, 1, 127] });
+    out.push(nginx.code === 0 ? fail(`M06.live-no-nginx-${name}`, `nginx is installed in the ${name} container`) : pass(`M06.live-no-nginx-${name}`, `no nginx in the ${name} container`));
+  }
+
+  out.push(...(await wordpressUsers(lab, containers, remote)));
+
+  const secrets = await readSecrets(lab.paths.secrets);
+  out.push(evaluateSecretLeaks('docker-inspect', JSON.stringify(containers.map((c) => c.Config.Env)), secrets));
+  const images = [...new Set(containers.map((c) => c.Config.Image))];
+  const history = await Promise.all(images.map((i) => remote(['docker', 'history', '--no-trunc', '--format', '{{.CreatedBy}}', i])));
+  out.push(evaluateSecretLeaks('docker-history', history.map((h) => h.stdout).join('\n'), secrets));
+  return out;
+}
+
+async function wordpressUsers(lab: Lab, containers: ContainerInspect[], remote: Remote): Promise<CheckResult[]> {
+  const db = containers.find((c) => serviceName(c) === 'mariadb');
+  if (!db?.State.Running) return [skip('M11.users', 'mariadb is not running')];
+  const sql = "SELECT u.user_login, m.meta_value FROM wp_users u JOIN wp_usermeta m ON m.user_id = u.ID AND m.meta_key LIKE '%capabilities' ORDER BY u.ID";
+  const r = await remote(['docker', 'exec', db.Name.replace(/^\//, ''), 'mariadb', '--user=root', '--batch', '--skip-column-names', 'wordpress', '--execute', sql], { okCodes: [0, 1] });
+  if (r.code !== 0) return [skip('M11.users', 'cannot query the WordPress database as root over the socket')];
+  const rows = r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [login = '', capabilities = ''] = line.split('\t');
+      return { login, capabilities };
+    });
+  const tables = await remote(['docker', 'exec', db.Name.replace(/^\//, ''), 'mariadb', '--user=root', '--batch', '--skip-column-names', 'wordpress', '--execute', 'SHOW TABLES'], { okCodes: [0, 1] });
+  const count = tables.stdout.split('\n').filter(Boolean).length;
+  return [...evaluateWpUsers(rows), count > 0 ? pass('M11.db-not-empty', `${count} tables in the wordpress database`) : fail('M11.db-not-empty', 'the wordpress database is empty')];
+}
+
+async function waitFor(what: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await what().catch(() => false)) return true;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  return false;
+}
+
+const MARKER_TITLE = 'labctl check marker';
+
+async function countMarker(remote: Remote): Promise<number> {
+  const r = await remote(['docker', 'exec', 'mariadb', 'mariadb', '--user=root', '--batch', '--skip-column-names', 'wordpress', '--execute', `SELECT COUNT(*) FROM wp_posts WHERE post_title = '${MARKER_TITLE}'`]);
+  return Number(r.stdout.trim());
+}
+
+/** kill -9 of each container's PID 1 (as a crash does) and a VM reboot; a marker post must survive. */
+async function destructive(lab: Lab, remote: Remote): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  await remote(['docker', 'exec', 'mariadb', 'mariadb', '--user=root', 'wordpress', '--execute', `INSERT INTO wp_posts (post_author, post_date, post_date_gmt, post_content, post_title, post_excerpt, post_status, post_name, to_ping, pinged, post_modified, post_modified_gmt, post_content_filtered, post_type) VALUES (1, NOW(), UTC_TIMESTAMP(), 'written by labctl check', '${MARKER_TITLE}', '', 'publish', 'labctl-check-marker', '', '', NOW(), UTC_TIMESTAMP(), '', 'post')`]);
+  const before = await countMarker(remote);
+  for (const name of MANDATORY) {
+    const pid = (await remote(['docker', 'inspect', '--format', '{{.State.Pid}}', name])).stdout.trim();
+    await remote(['kill', '-9', pid], { okCodes: [0, 1] });
+    const back = await waitFor(async () => {
+      const s = (await remote(['docker', 'inspect', '--format', '{{.State.Running}} {{.State.Pid}} {{if .State.Health}}{{.State.Health.Status}}{{end}}', name])).stdout.trim().split(' ');
+      return s[0] === 'true' && s[1] !== pid && (s[2] === undefined || s[2] === '' || s[2] === 'healthy');
+    }, RESTART_WAIT_MS);
+    out.push(back ? pass(`M09.kill-${name}`, `${name} came back after kill -9 of PID 1`) : fail(`M09.kill-${name}`, `${name} did not come back within ${RESTART_WAIT_MS / 1000} s`));
+  }
+  out.push((await countMarker(remote)) >= before && before > 0 ? pass('M13.data-after-kill', 'the marker post survived the kills') : fail('M13.data-after-kill', 'the marker post is gone'));
+  await vagrant.reload(lab.paths, false);
+  const { connect, remoteExec } = await import('../../provision/index.js');
+  const conn = await connect(await vagrant.refreshSshConfig(lab.paths));
+  try {
+    const again: Remote = (argv, o = {}) => remoteExec(conn, argv, { sudo: true, ...o });
+    const healthy = await waitFor(async () => {
+      const s = (await again(['docker', 'inspect', '--format', '{{.State.Running}}', ...MANDATORY])).stdout.trim().split('\n');
+      return s.length === MANDATORY.length && s.every((x) => x === 'true');
+    }, REBOOT_WAIT_MS);
+    out.push(healthy ? pass('M13.after-reboot', 'the stack came back by itself after a VM reboot') : fail('M13.after-reboot', `the stack is not running ${REBOOT_WAIT_MS / 1000} s after the reboot`));
+    out.push((await countMarker(again).catch(() => 0)) > 0 ? pass('M13.data-after-reboot', 'the marker post survived the reboot') : fail('M13.data-after-reboot', 'the marker post is gone after the reboot'));
+  } finally {
+    conn.dispose();
+  }
+  return out;
 }
