@@ -1,4 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { interruptSignal } from '../interrupt.js';
 import { rawConfigFromArgs, withConfigOptions, type ConfigArgs, type GlobalArgs } from '../options.js';
 import { formatDuration, note, print, rendererFor, reporterFor } from '../output.js';
 
@@ -25,7 +26,7 @@ export const command: CommandModule<GlobalArgs, Args> = {
         cwd: process.cwd(),
         hosts: args.hosts,
         provision: args.provision,
-        provisionOptions: { renderer: rendererFor(args), probeUrl: true },
+        provisionOptions: { renderer: rendererFor(args), probeUrl: true, signal: interruptSignal() },
       },
       reporterFor(args),
     );

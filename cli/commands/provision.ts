@@ -1,4 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { interruptSignal } from '../interrupt.js';
 import { withLabName, type GlobalArgs } from '../options.js';
 import { formatDuration, note, rendererFor, reporterFor } from '../output.js';
 
@@ -15,7 +16,7 @@ export const command: CommandModule<GlobalArgs, Args> = {
     const { provisionLab } = await import('../../lib/usecases/provision.js');
     const { loadLab, resolveLabName } = await import('../../lib/state.js');
     const lab = await loadLab(await resolveLabName(args.name));
-    const summary = await provisionLab(lab, { renderer: rendererFor(args), probeUrl: true, reporter: reporterFor(args) });
+    const summary = await provisionLab(lab, { renderer: rendererFor(args), probeUrl: true, reporter: reporterFor(args), signal: interruptSignal() });
     const skipped = summary.steps.filter((s) => s.status === 'skipped').length;
     note(`Provisioned in ${formatDuration(summary.totalMs)} (${summary.steps.length - skipped} steps ran, ${skipped} skipped).`);
   },
