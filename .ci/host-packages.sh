@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages labctl's tests need on a Debian 12 (bookworm) host.
 # Compose v2 is not packaged for bookworm: `docker-compose` comes from trixie, pinned so that
-# nothing else is taken from it. The mirror is read from this host's own apt sources.
+# nothing else is taken from it unasked. trixie's docker-compose needs trixie's docker-cli, which
+# conflicts with bookworm's docker.io, so the engine comes from trixie as well (it runs on
+# bookworm's containerd and runc). The mirror is read from this host's own apt sources.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 PACKAGES=(
-  docker.io debootstrap openssh-server openssh-client rsync curl ca-certificates openssl iproute2 iptables
+  debootstrap make openssh-server openssh-client rsync curl ca-certificates openssl iproute2 iptables
   vagrant vagrant-libvirt libvirt-daemon-system qemu-system-x86 qemu-utils dnsmasq-base fdisk e2fsprogs
 )
 
@@ -29,7 +31,8 @@ if [ "$codename" != "trixie" ] && [ ! -f /etc/apt/sources.list.d/labctl-trixie.s
 fi
 
 missing=()
-for p in "${PACKAGES[@]}" docker-compose; do
+DOCKER_PACKAGES=(docker.io docker-cli docker-compose)
+for p in "${PACKAGES[@]}" "${DOCKER_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ "${#missing[@]}" -eq 0 ]; then
@@ -40,8 +43,8 @@ echo "host-packages: installing ${missing[*]}"
 apt-get update -qq
 apt-get install -y -qq "${PACKAGES[@]}" >/dev/null
 if [ "$codename" = "trixie" ]; then
-  apt-get install -y -qq docker-compose >/dev/null
+  apt-get install -y -qq "${DOCKER_PACKAGES[@]}" >/dev/null
 else
-  apt-get install -y -qq docker-compose/trixie >/dev/null
+  apt-get install -y -qq "${DOCKER_PACKAGES[@]/%//trixie}" >/dev/null
 fi
 docker compose version

@@ -1,0 +1,20 @@
+#!/bin/bash
+# NGINX entrypoint: renders the server block for DOMAIN_NAME, checks the configuration and the
+# TLS secrets, then hands PID 1 over to nginx in the foreground with `exec` (M10).
+set -euo pipefail
+
+log() { printf 'nginx-entrypoint: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+[ -n "${DOMAIN_NAME:-}" ] || die "DOMAIN_NAME is not set; add it to srcs/.env"
+[[ "$DOMAIN_NAME" =~ ^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$ ]] || die "DOMAIN_NAME '$DOMAIN_NAME' is not a valid host name"
+for secret in /run/secrets/tls_certificate /run/secrets/tls_key; do
+  [ -r "$secret" ] || die "$secret is missing; run make (it creates secrets/tls.crt and secrets/tls.key)"
+done
+
+sed "s/__DOMAIN_NAME__/$DOMAIN_NAME/g" /etc/nginx/templates/inception.conf.template \
+  >/etc/nginx/conf.d/inception.conf
+nginx -t -q
+
+log "serving https://$DOMAIN_NAME on port 443"
+exec "$@"
