@@ -1,0 +1,106 @@
+import type { LabConfig } from '../lib/config.js';
+import { guestPaths } from './guest-paths.js';
+import { remoteExec, type Connection, type RemoteExecOptions } from './ssh.js';
+
+// Docker Compose in the guest, as root through sudo: the SSH user's new docker-group membership
+// only applies to new logins, and root can read the 0600 srcs/.env that Compose interpolates.
+
+export interface ServiceStatus {
+  name: string;
+  /** Compose's State (running, exited, restarting, created…) or 'missing' when no container exists. */
+  state: string;
+  /** healthy | unhealthy | starting, or '' when the service has no healthcheck. */
+  health: string;
+}
+
+export function composeArgv(login: string, args: readonly string[]): string[] {
+  return ['docker', 'compose', '-f', guestPaths(login).composeFile, ...args];
+}
+
+function composeOpts(login: string, extra: RemoteExecOptions = {}): RemoteExecOptions {
+  return { sudo: true, cwd: guestPaths(login).project, ...extra };
+}
+
+/**
+ * `docker compose ps --format json` printed one JSON array before Compose 2.21 and one object per
+ * line since; both are accepted.
+ */
+export function parseComposePs(output: string): Array<{ Service: string; State: string; Health: string }> {
+  const text = output.trim();
+  if (text === '') return [];
+  const rows: unknown[] = text.startsWith('[') ? (JSON.parse(text) as unknown[]) : text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as unknown);
+  return rows.map((r) => {
+    const row = r as Record<string, unknown>;
+    return { Service: String(row.Service ?? row.Name ?? ''), State: String(row.State ?? ''), Health: String(row.Health ?? '') };
+  });
+}
+
+/** Joins the declared services with their containers; a declared service without one is 'missing'. */
+export function mergeServiceStatus(declared: readonly string[], ps: ReturnType<typeof parseComposePs>): ServiceStatus[] {
+  return declared.map((name) => {
+    const row = ps.find((r) => r.Service === name);
+    return row ? { name, state: row.State.toLowerCase(), health: row.Health.toLowerCase() } : { name, state: 'missing', health: '' };
+  });
+}
+
+/** Running, and healthy where a healthcheck exists. */
+export function isServiceReady(s: ServiceStatus): boolean {
+  return s.state === 'running' && (s.health === '' || s.health === 'healthy');
+}
+
+export function allReady(services: readonly ServiceStatus[]): boolean {
+  return services.length > 0 && services.every(isServiceReady);
+}
+
+export function describeServices(services: readonly ServiceStatus[]): string {
+  return services.map((s) => `${s.name}: ${s.state}${s.health ? ` (${s.health})` : ''}`).join(', ');
+}
+
+/** Per-service state and health of the lab's stack. */
+export async function composePs(conn: Connection, config: Pick<LabConfig, 'login'>, opts: RemoteExecOptions = {}): Promise<ServiceStatus[]> {
+  const declared = await remoteExec(conn, composeArgv(config.login, ['config', '--services']), composeOpts(config.login, opts));
+  const ps = await remoteExec(conn, composeArgv(config.login, ['ps', '--all', '--format', 'json']), composeOpts(config.login, opts));
+  const names = declared.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  return mergeServiceStatus(names, parseComposePs(ps.stdout));
+}
+
+export interface LogsRequest {
+  /** One service, or all of them. */
+  service?: string | undefined;
+  follow: boolean;
+  /** `--tail` value: a line count or "all". */
+  tail?: string;
+  /** Receives stdout and stderr of the remote command (default: this process's stdout). */
+  stdout?: NodeJS.WritableStream;
+  signal?: AbortSignal;
+  /** Bound for a non-following call; following runs until the signal aborts. */
+  timeoutMs?: number;
+}
+
+/** A followed stream ends only when the caller aborts: its bound is a day, not a hang guard. */
+export const FOLLOW_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+export const LOGS_TIMEOUT_MS = 60_000;
+
+export function logsArgs(request: Pick<LogsRequest, 'service' | 'follow' | 'tail'>): string[] {
+  return [
+    'logs',
+    '--no-color',
+    ...(request.follow ? ['--follow'] : []),
+    ...(request.tail === undefined ? [] : ['--tail', request.tail]),
+    ...(request.service === undefined ? [] : ['--', request.service]),
+  ];
+}
+
+/** `docker compose logs [--follow] [--tail N] [service]`, streamed as it arrives. */
+export async function streamComposeLogs(conn: Connection, config: Pick<LabConfig, 'login'>, request: LogsRequest): Promise<void> {
+  const out = request.stdout ?? process.stdout;
+  await remoteExec(
+    conn,
+    composeArgv(config.login, logsArgs(request)),
+    composeOpts(config.login, {
+      timeoutMs: request.timeoutMs ?? (request.follow ? FOLLOW_TIMEOUT_MS : LOGS_TIMEOUT_MS),
+      onOutput: (chunk) => out.write(chunk),
+      ...(request.signal ? { signal: request.signal } : {}),
+    }),
+  );
+}

@@ -1,0 +1,175 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Listr, ListrLogger, PRESET_TIMER, ProcessOutput } from 'listr2';
+import type { LabConfig } from '../lib/config.js';
+import { LabctlError } from '../lib/errors.js';
+import type { LabPaths } from '../lib/paths.js';
+import { DEFAULT_TIMEOUTS, type ProvisionContext, type ProvisionStep, type ProvisionTimeouts } from './context.js';
+import { guestPaths } from './guest-paths.js';
+import { prepareLocalInputs } from './local-inputs.js';
+import { abortedError, remoteExec, remoteSucceeds, throwIfAborted, writeRemoteFile, type SshTarget } from './ssh.js';
+import { PROVISION_STEPS } from './steps.js';
+
+// The entry point `labctl create` and `labctl provision` call. The shared pieces that
+// `labctl status` and `labctl logs` reuse are re-exported below, so the CLI imports one module.
+export { composePs, streamComposeLogs, type ServiceStatus } from './compose.js';
+export { DEFAULT_TIMEOUTS, type ProvisionContext, type ProvisionStep, type ProvisionTimeouts } from './context.js';
+export { guestPaths, type GuestPaths } from './guest-paths.js';
+export { probeSite } from './probe.js';
+export { connect, remoteExec, waitForSsh, SSH_READY_TIMEOUT_MS, type Connection, type RemoteExecOptions, type SshTarget } from './ssh.js';
+export { PROVISION_STEPS } from './steps.js';
+
+export type ProvisionRenderer = 'default' | 'simple' | 'verbose' | 'silent';
+
+export interface ProvisionOptions {
+  config: LabConfig;
+  paths: LabPaths;
+  ssh: SshTarget;
+  renderer: ProvisionRenderer;
+  /** The compose project to push (the package's compose/). */
+  composeDir: string;
+  signal?: AbortSignal;
+  /** Probe https://<domain> from the host at the end (needs the VM's IP to be reachable). */
+  probeUrl?: boolean;
+  /** Shorter bounds for tests; defaults are DEFAULT_TIMEOUTS. */
+  timeouts?: Partial<ProvisionTimeouts>;
+  /** Where the renderer writes (default: this process's stdout/stderr). */
+  output?: NodeJS.WritableStream;
+  /** Called as each step starts and ends, e.g. for a JSON progress stream. */
+  onStep?: (event: StepEvent) => void;
+  /** Another runbook (tests); defaults to PROVISION_STEPS. */
+  steps?: readonly ProvisionStep[];
+}
+
+export interface StepEvent {
+  title: string;
+  phase: 'start' | 'ran' | 'skipped' | 'failed';
+}
+
+export interface StepReport {
+  title: string;
+  status: 'ran' | 'skipped';
+  reason?: string;
+  ms: number;
+}
+
+export interface ProvisionReport {
+  steps: StepReport[];
+  totalMs: number;
+  url: string;
+  /** Where the lab's generated passwords are (the CLI prints this path, never the passwords). */
+  credentialsDir: string;
+}
+
+/** Progress updates per step at most this often: apt and make print hundreds of lines. */
+const PROGRESS_INTERVAL_MS = 500;
+
+export async function runProvisioning(opts: ProvisionOptions): Promise<ProvisionReport> {
+  const started = Date.now();
+  throwIfAborted(opts.signal);
+  const log = commandLog(opts.paths.log);
+  log(`provision ${opts.config.name}: start (${opts.ssh.username}@${opts.ssh.host}:${opts.ssh.port})`);
+  const local = await prepareLocalInputs(opts.config, opts.paths.secrets, opts.composeDir);
+
+  // The listr2 task wrapper of the running step: only its output line and skip() are used.
+  let current: { output: string } | undefined;
+  let lastProgress = 0;
+  const ctx: ProvisionContext = {
+    config: opts.config,
+    paths: opts.paths,
+    target: opts.ssh,
+    composeDir: opts.composeDir,
+    guest: guestPaths(opts.config.login),
+    local,
+    timeouts: { ...DEFAULT_TIMEOUTS, ...opts.timeouts },
+    probeUrl: opts.probeUrl ?? false,
+    conn: undefined,
+    signal: opts.signal,
+    url: undefined,
+    log,
+    exec: (argv, execOpts = {}) => remoteExec(requireConn(ctx), argv, { signal: opts.signal, log, ...execOpts }),
+    test: (argv, execOpts = {}) => remoteSucceeds(requireConn(ctx), argv, { signal: opts.signal, log, ...execOpts }),
+    writeFile: (path, content, fileOpts) => writeRemoteFile(requireConn(ctx), path, content, { ...fileOpts, signal: opts.signal, log }),
+    connection: () => requireConn(ctx),
+    progress: (text) => {
+      const now = Date.now();
+      if (current === undefined || text === '' || now - lastProgress < PROGRESS_INTERVAL_MS) return;
+      lastProgress = now;
+      current.output = text;
+    },
+  };
+
+  const reports: StepReport[] = [];
+  const steps = opts.steps ?? PROVISION_STEPS;
+  const output = opts.output === undefined ? undefined : new ProcessOutput(opts.output as NodeJS.WriteStream, opts.output as NodeJS.WriteStream);
+  const logger = output === undefined ? undefined : new ListrLogger({ processOutput: output });
+  const list = new Listr<ProvisionContext>(
+    steps.map((step) => ({
+      title: step.title,
+      task: async (_c: ProvisionContext, task: { output: string; skip(message: string): void }) => {
+        throwIfAborted(opts.signal);
+        current = task;
+        lastProgress = 0;
+        const t0 = Date.now();
+        opts.onStep?.({ title: step.title, phase: 'start' });
+        try {
+          const reason = await step.skip(ctx);
+          if (reason !== false) {
+            reports.push({ title: step.title, status: 'skipped', reason, ms: Date.now() - t0 });
+            log(`step "${step.title}": skipped (${reason})`);
+            opts.onStep?.({ title: step.title, phase: 'skipped' });
+            // The verbose renderer prints the skip message alone; the others print it beside the title.
+            task.skip(opts.renderer === 'verbose' ? `${step.title}: ${reason}` : reason);
+            return;
+          }
+          await step.run(ctx);
+          reports.push({ title: step.title, status: 'ran', ms: Date.now() - t0 });
+          log(`step "${step.title}": ran in ${Date.now() - t0} ms`);
+          opts.onStep?.({ title: step.title, phase: 'ran' });
+        } catch (error) {
+          log(`step "${step.title}": failed after ${Date.now() - t0} ms: ${error instanceof Error ? error.message : String(error)}`);
+          opts.onStep?.({ title: step.title, phase: 'failed' });
+          throw opts.signal?.aborted ? abortedError() : error;
+        }
+      },
+    })),
+    {
+      ctx,
+      renderer: opts.renderer,
+      fallbackRenderer: 'simple',
+      exitOnError: true,
+      // The CLI owns SIGINT: it aborts opts.signal, which stops the running remote command at once.
+      registerSignalListeners: false,
+      collectErrors: false,
+      rendererOptions: { ...(logger ? { logger } : {}), collapseSkips: false, showSkipMessage: true, timer: PRESET_TIMER },
+      fallbackRendererOptions: { ...(logger ? { logger } : {}), timer: PRESET_TIMER },
+    } as ConstructorParameters<typeof Listr<ProvisionContext>>[1],
+  );
+
+  try {
+    await list.run();
+  } finally {
+    ctx.conn?.dispose();
+  }
+  const totalMs = Date.now() - started;
+  log(`provision ${opts.config.name}: done in ${totalMs} ms`);
+  return { steps: reports, totalMs, url: ctx.url ?? `https://${opts.config.domain}/`, credentialsDir: opts.paths.secrets };
+}
+
+function requireConn(ctx: ProvisionContext) {
+  if (ctx.conn === undefined) throw new LabctlError('internal: a step ran a remote command before the SSH step connected');
+  return ctx.conn;
+}
+
+/** Appends to the lab's log file (0600): commands and outcomes, never command input. */
+function commandLog(path: string): (line: string) => void {
+  return (line) => {
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      appendFileSync(path, `${new Date().toISOString()} ${line}\n`, { mode: 0o600 });
+    } catch (error) {
+      // The log is a convenience: a read-only lab dir must not fail provisioning, but say why once.
+      process.emitWarning(`labctl: cannot write ${path}: ${(error as Error).message}`);
+    }
+  };
+}

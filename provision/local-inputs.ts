@@ -1,0 +1,23 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LabConfig } from '../lib/config.js';
+import { NotFoundError } from '../lib/errors.js';
+import { ensureSecrets, SECRET_FILES } from '../lib/secrets.js';
+import type { LocalInputs } from './context.js';
+import { envValues, renderEnvFile } from './env-file.js';
+import { buildLocalManifest, projectHash } from './manifest.js';
+
+/** Everything the host contributes, gathered before the first SSH step. */
+export async function prepareLocalInputs(config: LabConfig, secretsDir: string, composeDir: string): Promise<LocalInputs> {
+  const info = await stat(join(composeDir, 'Makefile')).catch(() => undefined);
+  if (!info?.isFile()) {
+    throw new NotFoundError(`${composeDir} is not a compose project (no Makefile)`, { hint: 'reinstall labctl (`npm install`), or pass the directory that holds Makefile and srcs/' });
+  }
+  await ensureSecrets(secretsDir);
+  const secrets = new Map<string, Buffer>();
+  for (const name of SECRET_FILES) secrets.set(name, await readFile(join(secretsDir, name)));
+  const manifest = await buildLocalManifest(composeDir, config.login);
+  const envFile = renderEnvFile(envValues(config));
+  const hashed = new Map<string, Buffer | string>([['srcs/.env', envFile], ...[...secrets].map(([n, c]) => [`secrets/${n}`, c] as const)]);
+  return { manifest, envFile, secrets, projectHash: projectHash(manifest, hashed) };
+}

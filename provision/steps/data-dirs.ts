@@ -1,0 +1,26 @@
+import type { ProvisionContext, ProvisionStep } from '../context.js';
+
+// M07: the named volumes bind to these directories. Checks run through sudo: Debian 13 creates
+// home directories 0700, so the SSH user cannot even see inside /home/<login>. Only missing ones are created: an existing
+// mariadb directory belongs to the container's mysql user, and resetting its owner would break it.
+
+function dataDirs(ctx: ProvisionContext): string[] {
+  return [ctx.guest.data, `${ctx.guest.data}/mariadb`, `${ctx.guest.data}/wordpress`];
+}
+
+async function missingDirs(ctx: ProvisionContext): Promise<string[]> {
+  const missing: string[] = [];
+  for (const dir of dataDirs(ctx)) if (!(await ctx.test(['test', '-d', dir], { sudo: true }))) missing.push(dir);
+  return missing;
+}
+
+export const dataDirsStep: ProvisionStep = {
+  title: 'Create the volume directories',
+  skip: async (ctx) => ((await missingDirs(ctx)).length === 0 ? `${ctx.guest.data}/{mariadb,wordpress} exist` : false),
+  run: async (ctx) => {
+    const login = ctx.config.login;
+    for (const dir of await missingDirs(ctx)) {
+      await ctx.exec(['install', '-d', '-o', login, '-g', login, '-m', '0755', dir], { sudo: true });
+    }
+  },
+};
