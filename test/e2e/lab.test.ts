@@ -1,0 +1,199 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../lib/config.js';
+import { renderVagrantfile } from '../../lib/render.js';
+import { assertRoutedToLocalBridge } from '../helpers/netns.js';
+import { setUpHarness, type Harness } from './harness.js';
+import { createPostPhp, labctl, LABCTL_CREATE_TIMEOUT_MS, LABCTL_QUICK_TIMEOUT_MS, why } from './labctl.js';
+import { httpsGet, plainHttpAnswers, tcpOpen, tlsHandshake } from './probes.js';
+
+// End to end on a real VM: local Debian box → vagrant-libvirt (software emulation here: no hardware
+// KVM on these machines) → … → https://<login>.42.fr, all inside the test's own network namespace.
+// Part 1 boots the VM with plain vagrant from labctl's own Vagrantfile template, so that a failure
+// there is about the box, libvirt or the template, not about provisioning.
+
+const LOGIN = 'e2etest';
+const LAB_IP = '192.168.56.10';
+/** `vagrant up` of a fresh VM under TCG, box upload into the pool included (measured ≈ 3.6 min). */
+const VAGRANT_UP_TIMEOUT_MS = 20 * 60_000;
+const VAGRANT_HALT_TIMEOUT_MS = 5 * 60_000;
+const VAGRANT_DESTROY_TIMEOUT_MS = 3 * 60_000;
+const SSH_TIMEOUT_MS = 60_000;
+const GUEST_APT_TIMEOUT_MS = 5 * 60_000;
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await setUpHarness();
+});
+
+afterAll(async () => {
+  await h?.teardown();
+  if (h) console.log(`e2e timings (s): ${JSON.stringify(Object.fromEntries([...h.timings].map(([k, v]) => [k, Math.round(v / 100) / 10])))}`);
+});
+
+describe('part 1: the local box boots under vagrant-libvirt in the namespace', () => {
+  let vmDir: string;
+  let sshConfig: string;
+
+  const vagrant = async (args: string[], timeout: number) => {
+    const r = await h.ns.exec(['vagrant', ...args], { cwd: vmDir, env: h.env, timeout, all: true, reject: false });
+    h.log(`vagrant ${args.join(' ')} → exit ${r.exitCode}\n${String(r.all)}`);
+    return r;
+  };
+
+  const expectOk = (r: { exitCode?: number | undefined; all?: unknown }, what: string) => {
+    expect(r.exitCode, `${what} failed; see ${h.logFile}\n${String(r.all).split('\n').slice(-15).join('\n')}`).toBe(0);
+  };
+
+  it('renders a libvirt Vagrantfile for the local box and boots it', async () => {
+    const config = resolveConfig(
+      { login: LOGIN, name: 'boot', provider: 'libvirt', ip: LAB_IP, box: h.box.name, libvirt_driver: 'qemu' },
+      { usableProvider: 'libvirt', hardwareVirtualization: false },
+    );
+    vmDir = join(h.workDir, 'vm-boot');
+    await mkdir(vmDir, { recursive: true });
+    await writeFile(join(vmDir, 'Vagrantfile'), renderVagrantfile(config));
+    const r = await h.timed('vagrant up (fresh VM)', () => vagrant(['up', '--provider', 'libvirt'], VAGRANT_UP_TIMEOUT_MS));
+    expectOk(r, 'vagrant up');
+    expect(await h.libvirt.virsh(['list', '--name'])).toMatch(/labctl-boot-/);
+  });
+
+  it('answers SSH through `vagrant ssh-config` + `ssh -F`', async () => {
+    const cfg = await h.timed('vagrant ssh-config', () => vagrant(['ssh-config'], SSH_TIMEOUT_MS));
+    expectOk(cfg, 'vagrant ssh-config');
+    sshConfig = join(vmDir, 'ssh-config');
+    await writeFile(sshConfig, String(cfg.stdout), { mode: 0o600 });
+    const r = await h.timed('ssh -F true', () =>
+      h.ns.exec(['ssh', '-F', sshConfig, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', 'default', 'true'], { timeout: SSH_TIMEOUT_MS, reject: false, all: true }),
+    );
+    expectOk(r, 'ssh -F <ssh-config> default true');
+  });
+
+  it('has the lab IP on the private network, routed to a local bridge, port 22 open', async () => {
+    const bridge = await assertRoutedToLocalBridge(h.ns, LAB_IP);
+    h.log(`${LAB_IP} is on ${bridge}`);
+    expect(await tcpOpen(h.ns, LAB_IP, 22)).toBe(true);
+    const addr = await h.ns.exec(['ssh', '-F', sshConfig, '-o', 'BatchMode=yes', 'default', 'ip', '-o', '-4', 'addr', 'show'], { timeout: SSH_TIMEOUT_MS });
+    expect(String(addr.stdout)).toContain(`inet ${LAB_IP}/24`);
+    // The management NIC's DHCP gave the guest a route and DNS through the namespace's uplink:
+    // the guest's apt (its own sources, from debootstrap) reaches the Debian mirror, as provisioning needs.
+    const apt = await h.timed('guest apt-get update', () =>
+      h.ns.exec(['ssh', '-F', sshConfig, '-o', 'BatchMode=yes', 'default', 'sudo', 'apt-get', 'update', '-q'], { timeout: GUEST_APT_TIMEOUT_MS, reject: false, all: true }),
+    );
+    expectOk(apt, 'apt-get update in the guest');
+  });
+
+  it('halts, comes back up with the same address, and is destroyed without leftovers', async () => {
+    expectOk(await h.timed('vagrant halt', () => vagrant(['halt'], VAGRANT_HALT_TIMEOUT_MS)), 'vagrant halt');
+    expect(await h.libvirt.virsh(['list', '--name'])).not.toMatch(/labctl-boot-/);
+    expectOk(await h.timed('vagrant up (existing VM)', () => vagrant(['up', '--provider', 'libvirt'], VAGRANT_UP_TIMEOUT_MS)), 'vagrant up (again)');
+    expect(await tcpOpen(h.ns, LAB_IP, 22)).toBe(true);
+    expectOk(await h.timed('vagrant destroy', () => vagrant(['destroy', '--force'], VAGRANT_DESTROY_TIMEOUT_MS)), 'vagrant destroy');
+    expect(await h.libvirt.virsh(['list', '--all', '--name'])).not.toMatch(/labctl-boot-/);
+  });
+});
+
+// Part 2 drives the real labctl binary. It is opt-in (LABCTL_E2E_CREATE=1) until `labctl create`
+// works end to end; by default its checks are listed as pending — never faked.
+const PART2 = process.env.LABCTL_E2E_CREATE === '1';
+const DOMAIN = `${LOGIN}.42.fr`;
+
+describe.runIf(PART2)('part 2: labctl create → https://<login>.42.fr', () => {
+  const postTitle = `labctl-e2e-${Date.now()}`;
+  let postId = '';
+  let created = false;
+  let destroyed = false;
+
+  // After a failed create the later checks cannot say anything: they are skipped (reported as
+  // such), not run against a half-made lab for another half hour. Destroy always runs.
+  beforeEach((ctx) => {
+    if (!created && !ctx.task.name.startsWith('labctl create') && !ctx.task.name.startsWith('labctl destroy')) ctx.skip();
+  });
+
+  afterAll(async () => {
+    // A failing check must not leave the lab's VM to the namespace teardown alone.
+    if (!destroyed) await labctl(h, ['destroy', '--yes']);
+  });
+
+  const siteServesPost = async () => {
+    const page = await httpsGet(h.ns, LAB_IP, `https://${DOMAIN}/?p=${postId}`);
+    return page.status === 200 && page.body.includes(postTitle);
+  };
+
+  it('labctl create --provider libvirt boots and provisions the lab', async () => {
+    const r = await labctl(h, ['create', '--provider', 'libvirt', '--login', LOGIN, '--box', h.box.name, '--libvirt-driver', 'qemu'], {
+      timeout: LABCTL_CREATE_TIMEOUT_MS,
+    });
+    expect(r.exitCode, why(r, h)).toBe(0);
+    expect(String(r.stdout)).toContain(`https://${DOMAIN}`);
+    created = true;
+  });
+
+  it('maps the domain in the (namespace) hosts file', async () => {
+    expect(await readFile(h.ns.hostsFile, 'utf8')).toMatch(new RegExp(`^${LAB_IP.replaceAll('.', '\\.')}\\s+${DOMAIN.replaceAll('.', '\\.')}\\b`, 'm'));
+  });
+
+  it('serves TLS 1.2 and 1.3 on 443, refuses TLS 1.1, and has no plain HTTP (M05)', async () => {
+    expect(await tlsHandshake(h.ns, LAB_IP, DOMAIN, '1.2')).toBe(true);
+    expect(await tlsHandshake(h.ns, LAB_IP, DOMAIN, '1.3')).toBe(true);
+    expect(await tlsHandshake(h.ns, LAB_IP, DOMAIN, '1.1')).toBe(false);
+    expect(await plainHttpAnswers(h.ns, LAB_IP, DOMAIN)).toBe(false);
+  });
+
+  it('answers with the WordPress site at https://<login>.42.fr', async () => {
+    const page = await httpsGet(h.ns, LAB_IP, `https://${DOMAIN}/`);
+    expect(page.status).toBe(200);
+    expect(page.body).toMatch(/wp-content|wp-includes/);
+  });
+
+  it('labctl status and labctl ssh -- docker ps show the three services', async () => {
+    const status = await labctl(h, ['status'], { timeout: LABCTL_QUICK_TIMEOUT_MS });
+    expect(status.exitCode, why(status, h)).toBe(0);
+    expect(String(status.all)).toMatch(/running/i);
+    const ps = await labctl(h, ['ssh', '--', 'docker', 'ps', '--format', '{{.Names}}'], { timeout: LABCTL_QUICK_TIMEOUT_MS });
+    expect(ps.exitCode, why(ps, h)).toBe(0);
+    for (const name of ['nginx', 'wordpress', 'mariadb']) expect(String(ps.stdout)).toMatch(new RegExp(`^${name}$`, 'm'));
+  });
+
+  it('keeps a post across labctl halt + labctl up', async () => {
+    const r = await labctl(h, ['ssh', '--', 'docker', 'exec', '-i', 'wordpress', 'php'], { timeout: LABCTL_QUICK_TIMEOUT_MS, input: createPostPhp(postTitle) });
+    postId = /POST_ID=(\d+)/.exec(String(r.stdout))?.[1] ?? '';
+    expect(postId, why(r, h)).not.toBe('');
+    expect(await siteServesPost()).toBe(true);
+    const halt = await labctl(h, ['halt']);
+    expect(halt.exitCode, why(halt, h)).toBe(0);
+    const up = await labctl(h, ['up']);
+    expect(up.exitCode, why(up, h)).toBe(0);
+    expect(await siteServesPost()).toBe(true);
+  });
+
+  it('keeps the post across labctl reboot (M13)', async () => {
+    const r = await labctl(h, ['reboot']);
+    expect(r.exitCode, why(r, h)).toBe(0);
+    expect(await siteServesPost()).toBe(true);
+  });
+
+  it('labctl destroy --yes leaves no domain, network, hosts line or lab dir', async () => {
+    const r = await labctl(h, ['destroy', '--yes']);
+    destroyed = true;
+    expect(r.exitCode, why(r, h)).toBe(0);
+    expect(await h.libvirt.virsh(['list', '--all', '--name'])).not.toMatch(/labctl-inception-/);
+    expect(await h.libvirt.virsh(['net-list', '--all', '--name'])).not.toMatch(/labctl-192-168-56/);
+    expect(await readFile(h.ns.hostsFile, 'utf8')).not.toContain(DOMAIN);
+    expect(existsSync(join(h.env.LABCTL_HOME ?? '', 'inception'))).toBe(false);
+  });
+});
+
+describe.skipIf(PART2)('part 2 (pending until `labctl create` works end to end; LABCTL_E2E_CREATE=1 runs it)', () => {
+  it.todo('labctl create --provider libvirt boots and provisions the lab');
+  it.todo('maps the domain in the (namespace) hosts file');
+  it.todo('serves TLS 1.2 and 1.3 on 443, refuses TLS 1.1, and has no plain HTTP (M05)');
+  it.todo('answers with the WordPress site at https://<login>.42.fr');
+  it.todo('labctl status and labctl ssh -- docker ps show the three services');
+  it.todo('keeps a post across labctl halt + labctl up');
+  it.todo('keeps the post across labctl reboot (M13)');
+  it.todo('labctl destroy --yes leaves no domain, network, hosts line or lab dir');
+});
