@@ -16,10 +16,14 @@ export interface SshTarget {
   privateKeyPath: string;
 }
 
-const VAGRANT_HINT = 'run `labctl doctor` to check Vagrant and the provider; `labctl logs` shows what labctl ran';
+const VAGRANT_HINT = 'run `labctl doctor` to check Vagrant and the provider; the lab log is in the lab directory';
 
-function vagrant(paths: LabPaths, args: string[], opts: { stream?: boolean; env?: Record<string, string> } = {}) {
-  return run('vagrant', args, { cwd: paths.dir, stream: opts.stream ?? false, ...(opts.env ? { env: opts.env } : {}), hint: VAGRANT_HINT });
+// labctl pins its box and works offline: Vagrant's version and box-update checks would only
+// stall on a machine without internet.
+export const VAGRANT_ENV = { VAGRANT_CHECKPOINT_DISABLE: '1', VAGRANT_BOX_UPDATE_CHECK_DISABLE: '1' } as const;
+
+function vagrant(paths: LabPaths, args: string[], opts: { stream?: boolean } = {}) {
+  return run('vagrant', args, { cwd: paths.dir, stream: opts.stream ?? false, env: VAGRANT_ENV, hint: VAGRANT_HINT });
 }
 
 export async function up(paths: LabPaths, provider: Provider, stream: boolean): Promise<void> {
@@ -39,7 +43,7 @@ export async function destroy(paths: LabPaths, stream: boolean): Promise<void> {
 }
 
 export async function status(paths: LabPaths): Promise<VmState> {
-  const r = await runUnchecked('vagrant', ['status', '--machine-readable'], { cwd: paths.dir });
+  const r = await runUnchecked('vagrant', ['status', '--machine-readable'], { cwd: paths.dir, env: VAGRANT_ENV });
   if (r.exitCode !== 0) return 'unknown';
   return parseMachineState(r.stdout);
 }
@@ -86,7 +90,7 @@ export function sshConfigHostAlias(text: string): string {
 export async function validate(dir: string, provider: Provider, ignoreProvider: boolean): Promise<void> {
   await run('vagrant', ['validate', ...(ignoreProvider ? ['--ignore-provider'] : [])], {
     cwd: dir,
-    env: { VAGRANT_DEFAULT_PROVIDER: provider },
+    env: { ...VAGRANT_ENV, VAGRANT_DEFAULT_PROVIDER: provider },
     hint: 'the rendered Vagrantfile is invalid; please report this as a labctl bug',
   });
 }

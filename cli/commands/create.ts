@@ -3,7 +3,7 @@ import { interruptSignal } from '../interrupt.js';
 import { rawConfigFromArgs, withConfigOptions, type ConfigArgs, type GlobalArgs } from '../options.js';
 import { formatDuration, note, print, rendererFor, reporterFor } from '../output.js';
 
-type Args = ConfigArgs & GlobalArgs & { hosts: boolean; provision: boolean };
+type Args = ConfigArgs & GlobalArgs & { hosts: boolean; provision: boolean; yes: boolean };
 
 export const command: CommandModule<GlobalArgs, Args> = {
   command: 'create',
@@ -12,6 +12,7 @@ export const command: CommandModule<GlobalArgs, Args> = {
     withConfigOptions(y)
       .option('hosts', { type: 'boolean', default: true, describe: 'map <login>.42.fr in the hosts file (--no-hosts prints the line instead)' })
       .option('provision', { type: 'boolean', default: true, describe: 'provision the VM after boot (--no-provision stops once it is up)' })
+      .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'ask nothing: sudo for the hosts file must work without a password (scripts, CI)' })
       .example('$0 create --login jdoe', 'VM at 192.168.56.10, site at https://jdoe.42.fr')
       .example('$0 create --login jdoe --provider libvirt --memory 4096', 'on Linux with libvirt/KVM')
       .example('$0 create --login jdoe --name lab2 --ip 192.168.56.11', 'a second lab beside the first')
@@ -25,6 +26,7 @@ export const command: CommandModule<GlobalArgs, Args> = {
         env: process.env,
         cwd: process.cwd(),
         hosts: args.hosts,
+        yes: args.yes,
         provision: args.provision,
         provisionOptions: { renderer: rendererFor(args), probeUrl: true, signal: interruptSignal() },
       },

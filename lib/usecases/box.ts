@@ -1,9 +1,9 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildBox, type BuiltBox } from '../box/build.js';
+import { buildBox, removeCachedBox, type BuiltBox } from '../box/build.js';
 import { removeBox } from '../box/vagrant-boxes.js';
 import { labctlHome } from '../paths.js';
 
+/** Built boxes are cached beside the labs and reused until the recipe changes. */
 export function boxCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(labctlHome(env), 'boxes');
 }
@@ -17,17 +17,10 @@ export interface BuildLabBoxOptions {
 }
 
 export async function buildLabBox(opts: BuildLabBoxOptions, env: NodeJS.ProcessEnv = process.env): Promise<BuiltBox> {
-  const outDir = boxCacheDir(env);
-  if (opts.force) await rm(join(outDir, `${opts.suite}${opts.bake ? '-baked' : ''}-libvirt.box.json`), { force: true });
-  return buildBox({ suite: opts.suite, provider: 'libvirt', bake: opts.bake, mirror: opts.mirror, outDir, log: opts.log });
+  return buildBox({ suite: opts.suite, provider: 'libvirt', bake: opts.bake, mirror: opts.mirror, force: opts.force, outDir: boxCacheDir(env), log: opts.log });
 }
 
 export async function removeLabBox(name: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   await removeBox(name);
-  const m = /^labctl\/([a-z]+)(-baked)?$/.exec(name);
-  if (m) {
-    const key = `${m[1]}${m[2] ?? ''}-libvirt.box`;
-    await rm(join(boxCacheDir(env), key), { force: true });
-    await rm(join(boxCacheDir(env), `${key}.json`), { force: true });
-  }
+  await removeCachedBox(boxCacheDir(env), name);
 }

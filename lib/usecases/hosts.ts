@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { execa } from 'execa';
 import { ConflictError, ExternalCommandError, LabctlError, NotFoundError } from '../errors.js';
 import { addHostsEntry, blockEntries, canWrite, removeHostsEntry, type HostsEntry } from '../hosts.js';
 import { hostsFilePath } from '../paths.js';
+import { runUnchecked } from '../run.js';
 
 export interface HostsResult {
   path: string;
@@ -55,6 +55,8 @@ export interface EnsureHostsOptions {
   env: NodeJS.ProcessEnv;
   /** Called before sudo may prompt for a password. */
   onSudo: (command: string) => void;
+  /** Never prompt (--yes, CI): sudo must work without a password or the step fails with the fix. */
+  nonInteractive: boolean;
 }
 
 /**
@@ -67,7 +69,8 @@ export async function ensureHostsEntry(opts: EnsureHostsOptions): Promise<HostsR
   await checkDomainFree(path, opts.entry);
   const argv = [process.execPath, ...process.execArgv, cliEntry(), 'hosts', 'add', '--login', opts.login, '--ip', opts.entry.ip, '--name', opts.entry.name];
   opts.onSudo(`sudo ${argv.join(' ')}`);
-  const r = await execa('sudo', ['--preserve-env=LABCTL_HOSTS_FILE', ...argv], { stdio: 'inherit', reject: false });
+  // Interactive on purpose: sudo may ask for the password on this terminal, once.
+  const r = await runUnchecked('sudo', [...(opts.nonInteractive ? ['-n'] : []), '--preserve-env=LABCTL_HOSTS_FILE', ...argv], { interactive: true });
   if (r.exitCode !== 0) {
     throw new ExternalCommandError(['sudo', ...argv], r.exitCode, '', {
       hint: `add the line yourself (\`${opts.entry.ip} ${opts.entry.domain}\` in ${path}) and re-run with --no-hosts`,

@@ -19,6 +19,8 @@ export interface Reporter {
 
 export interface CreateOptions extends ConfigInput {
   hosts: boolean;
+  /** Ask nothing (sudo -n); for scripts and CI. */
+  yes: boolean;
   provision: boolean;
   provisionOptions: Omit<ProvisionOptions, 'reporter'>;
 }
@@ -47,6 +49,7 @@ export async function createLab(opts: CreateOptions, reporter: Reporter): Promis
         entry: { name: config.name, ip: config.ip, domain: config.domain },
         login: config.login,
         env: opts.env,
+        nonInteractive: opts.yes,
         onSudo: (cmd) => reporter.info(`${hostsFilePath(opts.env)} is not writable; asking sudo once: ${cmd}`),
       });
       hostsWritten = true;
