@@ -1,14 +1,11 @@
-import { request } from 'node:https';
-import type { LookupFunction } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import { TimeoutError } from '../lib/errors.js';
+import { httpsGet } from '../lib/net-probes.js';
 import { errorText, sleep } from './ssh.js';
 
 // The last proof: the site answers over TLS from the host (M13), through the VM's IP, whatever
 // the host's hosts file says (like `curl --resolve domain:443:ip`). The certificate is the lab's
 // self-signed one, so it is not verified here; TLS versions are checked by `labctl check`.
 
-export const PROBE_ATTEMPT_TIMEOUT_MS = 10_000;
 export const PROBE_RETRY_INTERVAL_MS = 2_000;
 
 export interface ProbeOptions {
@@ -28,27 +25,10 @@ export interface ProbeResult {
 }
 
 /** One HTTPS GET with the domain pinned to `address` and sent as SNI and Host. */
-export function probeOnce(opts: ProbeOptions): Promise<ProbeResult> {
+export async function probeOnce(opts: ProbeOptions): Promise<ProbeResult> {
   const port = opts.port ?? 443;
-  const lookup: LookupFunction = (_host, options, callback) => {
-    if (typeof options === 'object' && options.all) callback(null, [{ address: opts.address, family: 4 }]);
-    else callback(null, opts.address, 4);
-  };
-  const url = `https://${opts.domain}${port === 443 ? '' : `:${port}`}${opts.path ?? '/'}`;
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      { method: 'GET', lookup, servername: opts.domain, rejectUnauthorized: false, timeout: PROBE_ATTEMPT_TIMEOUT_MS, agent: false },
-      (res) => {
-        const protocol = (res.socket as TLSSocket).getProtocol?.() ?? undefined;
-        res.resume();
-        res.on('end', () => resolve({ url, status: res.statusCode ?? 0, tlsProtocol: protocol ?? undefined }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${PROBE_ATTEMPT_TIMEOUT_MS} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
+  const r = await httpsGet({ address: opts.address, domain: opts.domain, port, path: opts.path ?? '/' });
+  return { url: `https://${opts.domain}${port === 443 ? '' : `:${port}`}${opts.path ?? '/'}`, status: r.status, tlsProtocol: r.tlsProtocol };
 }
 
 /** Retries until the site answers with a status below 500, or the bound runs out. */

@@ -6,7 +6,7 @@ import { loadLab, type Lab } from '../state.js';
 import { composeDir } from '../usecases/provision.js';
 import * as vagrant from '../vagrant.js';
 import { evaluateContainers, evaluatePid1, evaluateSecretLeaks, evaluateVolumes, evaluateWpUsers, serviceName, type ContainerInspect, type VolumeInspect } from './containers.js';
-import { httpsGet, plainHttpAnswers, tcpProbe, tlsHandshake } from './probes.js';
+import { httpsGet, plainHttpAnswers, tcpProbe, tlsHandshake } from '../net-probes.js';
 import { checkStatic, MANDATORY } from './static.js';
 import { fail, pass, skip, type CheckResult } from './types.js';
 
@@ -78,7 +78,7 @@ async function hostSide(lab: Lab, env: NodeJS.ProcessEnv): Promise<CheckResult[]
       : fail('M05.only-443-open', `open on ${ip}: ${open.join(', ') || 'none'}`),
   );
   try {
-    const home = await httpsGet(ip, domain, '/');
+    const home = await httpsGet({ address: ip, domain });
     const installer = home.status >= 300 && home.status < 400 && /install\.php/.test(home.location ?? '');
     out.push(
       home.status === 200 && /wp-content|WordPress/i.test(home.body)

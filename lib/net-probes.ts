@@ -1,9 +1,9 @@
 import { connect as netConnect } from 'node:net';
 import { request } from 'node:https';
-import { connect as tlsConnect, type SecureVersion } from 'node:tls';
+import { connect as tlsConnect, type SecureVersion, type TLSSocket } from 'node:tls';
 
-// Host-side probes of a lab: they connect only to the lab's own IP, on ports the caller lists,
-// each bounded by PROBE_TIMEOUT_MS.
+// Host-side probes of a lab (provisioning's last step, `labctl check`): they connect only to the
+// address they are given — the lab's own IP, or loopback in tests — each bounded by PROBE_TIMEOUT_MS.
 
 export const PROBE_TIMEOUT_MS = 8_000;
 
@@ -54,31 +54,45 @@ export interface HttpsResponse {
   status: number;
   location: string | undefined;
   body: string;
+  tlsProtocol: string | undefined;
+}
+
+export interface HttpsTarget {
+  /** Where to connect: the lab's IP (no DNS, no hosts file needed). */
+  address: string;
+  /** Sent as SNI and Host, like `curl --resolve domain:port:address`. */
+  domain: string;
+  port?: number;
+  path?: string;
+  headers?: Record<string, string>;
 }
 
 const MAX_BODY_BYTES = 512 * 1024;
 
-/** GET https://<domain><path> sent to the lab's IP (no DNS, no hosts file needed). */
-export function httpsGet(ip: string, domain: string, path = '/', headers: Record<string, string> = {}): Promise<HttpsResponse> {
+/** GET https://<domain>:<port><path> sent to `address`; the lab's self-signed certificate is not verified. */
+export function httpsGet(target: HttpsTarget): Promise<HttpsResponse> {
+  const port = target.port ?? 443;
   return new Promise((resolve, reject) => {
     const req = request(
       {
-        host: ip,
-        port: 443,
-        path,
+        host: target.address,
+        port,
+        path: target.path ?? '/',
         method: 'GET',
-        servername: domain,
-        headers: { Host: domain, ...headers },
+        servername: target.domain,
+        headers: { Host: port === 443 ? target.domain : `${target.domain}:${port}`, ...target.headers },
         rejectUnauthorized: false,
+        agent: false,
         timeout: PROBE_TIMEOUT_MS,
       },
       (res) => {
+        const tlsProtocol = (res.socket as TLSSocket).getProtocol?.() ?? undefined;
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           if (body.length < MAX_BODY_BYTES) body += chunk;
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, body }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, body, tlsProtocol }));
       },
     );
     req.once('timeout', () => req.destroy(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)));
