@@ -1,10 +1,10 @@
 import { dirname } from 'node:path';
-import { execa } from 'execa';
-import { ExternalCommandError, TimeoutError } from '../errors.js';
+import { run as runProgram } from '../run.js';
 
-// The one place where box building runs host programs: argv arrays only, every call bounded by a
-// timeout, every output line forwarded to the caller's log, failures turned into typed errors.
+// Box building's view of lib/run.ts: argv arrays with the program first, every call bounded and
+// logged line by line, and the Debian package to install named when a program is missing.
 
+export { isRoot } from '../run.js';
 export type Log = (line: string) => void;
 
 export interface RunOptions {
@@ -21,58 +21,23 @@ export interface RunOptions {
   hint?: string;
 }
 
-/** Grace period between SIGTERM and SIGKILL when a command outlives its timeout. */
-const FORCE_KILL_AFTER_MS = 10_000;
-
-export function isRoot(): boolean {
-  return process.getuid?.() === 0;
+function split(argv: readonly string[]): [string, string[]] {
+  const [file, ...args] = argv;
+  if (file === undefined) throw new TypeError('run: empty argv');
+  return [file, args];
 }
 
-/** `argv` as it must be run: unchanged as root, else through non-interactive sudo. */
-export function asRoot(argv: readonly string[]): string[] {
-  return isRoot() ? [...argv] : ['sudo', '-n', '--', ...argv];
+function withPackageHint(file: string, options: RunOptions) {
+  return { ...options, missingHint: `install it (Debian: apt-get install ${debianPackageFor(file)})` };
 }
 
 /** Runs `argv`, logging each output line; resolves to stdout, throws a typed error otherwise. */
 export async function run(argv: readonly string[], options: RunOptions): Promise<string> {
-  const full = options.privileged === true ? asRoot(argv) : [...argv];
-  const [file, ...args] = full;
-  if (file === undefined) throw new TypeError('run: empty argv');
-  const forward = function* (line: unknown) {
-    options.log(String(line));
-    yield line;
-  };
-  const result = await execa(file, args, {
-    reject: false,
-    all: true,
-    timeout: options.timeoutMs,
-    forceKillAfterDelay: FORCE_KILL_AFTER_MS,
-    cancelSignal: options.signal,
-    cwd: options.cwd,
-    env: options.env,
-    input: options.input,
-    stdout: [forward, 'pipe'],
-    stderr: [forward, 'pipe'],
-  });
-  if (result.timedOut) {
-    throw new TimeoutError(`\`${full.join(' ')}\` did not finish within ${Math.round(options.timeoutMs / 1000)} s`, {
-      hint: options.hint ?? 'the machine may be overloaded; retry, or look at the log for the last step it reached',
-      details: String(result.all ?? ''),
-    });
-  }
-  if (result.failed) {
-    const missing = (result.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-    throw new ExternalCommandError(full, result.exitCode, String(result.all ?? result.message), {
-      hint: missing
-        ? `\`${file}\` is not installed; install it (Debian: apt-get install ${debianPackageFor(file)})`
-        : options.hint,
-      cause: result.cause,
-    });
-  }
-  return String(result.stdout ?? '');
+  const [file, args] = split(argv);
+  return (await runProgram(file, args, withPackageHint(file, options))).stdout;
 }
 
-/** Like `run`, but a failure is returned as `false` instead of thrown (for checks and cleanup). */
+/** Like `run`, but any failure is logged and returned as `false` (checks and cleanup must go on). */
 export async function tryRun(argv: readonly string[], options: RunOptions): Promise<boolean> {
   try {
     await run(argv, options);
