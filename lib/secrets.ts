@@ -5,7 +5,7 @@ import { join } from 'node:path';
 // The Docker secrets of compose/ (M12). The same names are created by compose/'s Makefile when a
 // student runs it by hand; labctl generates them per lab in $LABCTL_HOME/<name>/secrets and
 // pushes them into the VM.
-export const SECRET_FILES = ['db_root_password.txt', 'db_password.txt', 'wp_admin_password.txt', 'wp_user_password.txt'] as const;
+export const SECRET_FILES = ['db_root_password.txt', 'db_password.txt', 'wp_admin_password.txt', 'wp_user_password.txt', 'ftp_password.txt'] as const;
 export type SecretFile = (typeof SECRET_FILES)[number];
 
 /** 24 random bytes → 32 URL-safe characters: strong, and safe in SQL, shell and YAML. */

@@ -13,8 +13,11 @@ export interface ServiceStatus {
   health: string;
 }
 
-export function composeArgv(login: string, args: readonly string[]): string[] {
-  return ['docker', 'compose', '-f', guestPaths(login).composeFile, ...args];
+/** The lab's stack: the bonus services (B01–B05) are the compose profile "bonus". */
+export type StackConfig = Pick<LabConfig, 'login' | 'bonus'>;
+
+export function composeArgv(config: StackConfig, args: readonly string[]): string[] {
+  return ['docker', 'compose', '-f', guestPaths(config.login).composeFile, ...(config.bonus ? ['--profile', 'bonus'] : []), ...args];
 }
 
 function composeOpts(login: string, extra: RemoteExecOptions = {}): RemoteExecOptions {
@@ -57,9 +60,9 @@ export function describeServices(services: readonly ServiceStatus[]): string {
 }
 
 /** Per-service state and health of the lab's stack. */
-export async function composePs(conn: Connection, config: Pick<LabConfig, 'login'>, opts: RemoteExecOptions = {}): Promise<ServiceStatus[]> {
-  const declared = await remoteExec(conn, composeArgv(config.login, ['config', '--services']), composeOpts(config.login, opts));
-  const ps = await remoteExec(conn, composeArgv(config.login, ['ps', '--all', '--format', 'json']), composeOpts(config.login, opts));
+export async function composePs(conn: Connection, config: StackConfig, opts: RemoteExecOptions = {}): Promise<ServiceStatus[]> {
+  const declared = await remoteExec(conn, composeArgv(config, ['config', '--services']), composeOpts(config.login, opts));
+  const ps = await remoteExec(conn, composeArgv(config, ['ps', '--all', '--format', 'json']), composeOpts(config.login, opts));
   const names = declared.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
   return mergeServiceStatus(names, parseComposePs(ps.stdout));
 }
@@ -92,11 +95,11 @@ export function logsArgs(request: Pick<LogsRequest, 'service' | 'follow' | 'tail
 }
 
 /** `docker compose logs [--follow] [--tail N] [service]`, streamed as it arrives. */
-export async function streamComposeLogs(conn: Connection, config: Pick<LabConfig, 'login'>, request: LogsRequest): Promise<void> {
+export async function streamComposeLogs(conn: Connection, config: StackConfig, request: LogsRequest): Promise<void> {
   const out = request.stdout ?? process.stdout;
   await remoteExec(
     conn,
-    composeArgv(config.login, logsArgs(request)),
+    composeArgv(config, logsArgs(request)),
     composeOpts(config.login, {
       timeoutMs: request.timeoutMs ?? (request.follow ? FOLLOW_TIMEOUT_MS : LOGS_TIMEOUT_MS),
       onOutput: (chunk) => out.write(chunk),

@@ -6,6 +6,7 @@ import { ensureSecrets, SECRET_FILES } from '../lib/secrets.js';
 import type { LocalInputs } from './context.js';
 import { envValues, renderEnvFile } from './env-file.js';
 import { buildLocalManifest, projectHash } from './manifest.js';
+import { makeTarget } from './steps/make-stack.js';
 
 /** Everything the host contributes, gathered before the first SSH step. */
 export async function prepareLocalInputs(config: LabConfig, secretsDir: string, composeDir: string): Promise<LocalInputs> {
@@ -18,6 +19,7 @@ export async function prepareLocalInputs(config: LabConfig, secretsDir: string, 
   for (const name of SECRET_FILES) secrets.set(name, await readFile(join(secretsDir, name)));
   const manifest = await buildLocalManifest(composeDir, config.login);
   const envFile = renderEnvFile(envValues(config));
-  const hashed = new Map<string, Buffer | string>([['srcs/.env', envFile], ...[...secrets].map(([n, c]) => [`secrets/${n}`, c] as const)]);
+  // The make target is part of what make consumes: switching bonus on or off must run make again.
+  const hashed = new Map<string, Buffer | string>([['srcs/.env', envFile], ['make target', makeTarget(config)], ...[...secrets].map(([n, c]) => [`secrets/${n}`, c] as const)]);
   return { manifest, envFile, secrets, projectHash: projectHash(manifest, hashed) };
 }

@@ -133,6 +133,10 @@ async function guestSide(lab: Lab, remote: Remote): Promise<CheckResult[]> {
   const images = [...new Set(containers.map((c) => c.Config.Image))];
   const history = await Promise.all(images.map((i) => remote(['docker', 'history', '--no-trunc', '--format', '{{.CreatedBy}}', i])));
   out.push(evaluateSecretLeaks('docker-history', history.map((h) => h.stdout).join('\n'), secrets));
+  if (lab.config.bonus) {
+    const { bonusLiveChecks } = await import('./bonus.js');
+    out.push(...(await bonusLiveChecks({ remote, ip: lab.config.ip, domain, secrets })));
+  }
   return out;
 }
 

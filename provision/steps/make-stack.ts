@@ -21,6 +21,11 @@ async function stackReady(ctx: ProvisionContext): Promise<boolean> {
   }
 }
 
+/** `make bonus` also starts the bonus services and switches WordPress's Redis cache and nginx's routes on. */
+export function makeTarget(config: { bonus: boolean }): 'all' | 'bonus' {
+  return config.bonus ? 'bonus' : 'all';
+}
+
 export const makeStackStep: ProvisionStep = {
   title: 'Build and start the stack (make)',
   skip: async (ctx) => {
@@ -33,7 +38,7 @@ export const makeStackStep: ProvisionStep = {
     const lockWaitS = Math.ceil(ctx.timeouts.makeMs / 1000);
     // flock: a make left running by an interrupted run finishes before this one starts, instead
     // of two `compose up` racing over the same containers.
-    await ctx.exec(['flock', '-w', String(lockWaitS), `${ctx.guest.state}/make.lock`, 'make', '-C', ctx.guest.project], {
+    await ctx.exec(['flock', '-w', String(lockWaitS), `${ctx.guest.state}/make.lock`, 'make', '-C', ctx.guest.project, makeTarget(ctx.config)], {
       user: ctx.config.login,
       timeoutMs: ctx.timeouts.makeMs * 2,
       onOutput: (chunk) => ctx.progress(lastOutputLine(chunk)),

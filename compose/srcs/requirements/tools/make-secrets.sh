@@ -6,7 +6,9 @@
 set -euo pipefail
 
 readonly PROG="${0##*/}"
-readonly PASSWORD_FILES=(db_root_password.txt db_password.txt wp_admin_password.txt wp_user_password.txt)
+# ftp_password.txt is the FTP user's (bonus B02); created with the others so that switching to
+# `make bonus` later needs no new step.
+readonly PASSWORD_FILES=(db_root_password.txt db_password.txt wp_admin_password.txt wp_user_password.txt ftp_password.txt)
 readonly TLS_DAYS=825
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { log "error: $1"; [ -z "${2:-}" ] || log "hint: $2"; exit 1; }

@@ -14,6 +14,16 @@ done
 
 sed "s/__DOMAIN_NAME__/$DOMAIN_NAME/g" /etc/nginx/templates/inception.conf.template \
   >/etc/nginx/conf.d/inception.conf
+# Bonus routes only with the bonus services (BONUS_ROUTES=yes, set by make bonus). Their
+# upstreams are resolved per request, so nginx starts even before (or without) those containers.
+mkdir -p /etc/nginx/bonus.d
+rm -f /etc/nginx/bonus.d/*.conf
+case "${BONUS_ROUTES:-}" in
+  yes) cp /etc/nginx/templates/bonus-locations.conf /etc/nginx/bonus.d/bonus-locations.conf
+       log "bonus routes on: /site/, /adminer/, /status/" ;;
+  '') ;;
+  *) die "BONUS_ROUTES must be 'yes' or empty (got '$BONUS_ROUTES')" ;;
+esac
 nginx -t -q
 
 log "serving https://$DOMAIN_NAME on port 443"

@@ -67,6 +67,11 @@ fi
 # secrets. php-fpm workers (www-data) cannot read the root-only secret files, so the database
 # password has to live here, readable by root and www-data only, in the volume, never in the image.
 db_password="$(read_secret "${WORDPRESS_DB_PASSWORD_FILE:-/run/secrets/db_password}")"
+redis_port=6379
+if [ -n "${WP_REDIS_HOST:-}" ]; then
+  [[ "$WP_REDIS_HOST" =~ ^[A-Za-z0-9.-]+(:[0-9]{1,5})?$ ]] || die "WP_REDIS_HOST '$WP_REDIS_HOST' must be host or host:port"
+  [[ "$WP_REDIS_HOST" == *:* ]] && redis_port="${WP_REDIS_HOST##*:}"
+fi
 umask 027
 cat >"$WEBROOT/wp-config.php.new" <<PHP
 <?php
@@ -87,6 +92,18 @@ define('FORCE_SSL_ADMIN', true);
 // WordPress comes from Debian's package: updates come with the image, not from the admin panel.
 define('AUTOMATIC_UPDATER_DISABLED', true);
 define('WP_DEBUG', false);
+PHP
+# Bonus B01: the Redis object cache is configured only when WP_REDIS_HOST is set (make bonus);
+# without it, wp-config.php is exactly the mandatory one.
+if [ -n "${WP_REDIS_HOST:-}" ]; then
+  cat >>"$WEBROOT/wp-config.php.new" <<PHP
+
+// Bonus: WordPress's object cache lives in Redis (wp-content/object-cache.php).
+define('WP_REDIS_HOST', $(php_string "${WP_REDIS_HOST%%:*}"));
+define('WP_REDIS_PORT', $(php_string "$redis_port"));
+PHP
+fi
+cat >>"$WEBROOT/wp-config.php.new" <<PHP
 
 \$table_prefix = 'wp_';
 
@@ -102,6 +119,22 @@ chown root:www-data "$WEBROOT/wp-config.php.new"
 chmod 0640 "$WEBROOT/wp-config.php.new"
 mv -f "$WEBROOT/wp-config.php.new" "$WEBROOT/wp-config.php"
 umask 022
+
+# Bonus B01: our object-cache drop-in is in place exactly when Redis is configured. A drop-in of
+# someone else (another cache plugin) is never touched.
+readonly DROPIN="$WEBROOT/wp-content/object-cache.php"
+readonly DROPIN_MARKER=inception-object-cache
+if [ -n "${WP_REDIS_HOST:-}" ]; then
+  if [ ! -e "$DROPIN" ] || grep -q "$DROPIN_MARKER" "$DROPIN"; then
+    install -m 0644 -o www-data -g www-data /usr/local/lib/inception/object-cache.php "$DROPIN"
+    log "Redis object cache enabled (WP_REDIS_HOST=$WP_REDIS_HOST)"
+  else
+    log "wp-content/object-cache.php is not ours: left as it is, Redis is not used"
+  fi
+elif [ -f "$DROPIN" ] && grep -q "$DROPIN_MARKER" "$DROPIN"; then
+  rm -f "$DROPIN"
+  log "Redis object cache disabled (WP_REDIS_HOST is not set)"
+fi
 
 # Installs the site and the users when missing (waits, bounded, for the database first).
 php /usr/local/lib/inception/wp-setup.php

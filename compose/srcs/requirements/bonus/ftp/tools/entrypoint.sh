@@ -1,0 +1,53 @@
+#!/bin/bash
+# FTP entrypoint: creates the FTP user from srcs/.env (FTP_USER) with its password from the Docker
+# secret, then hands PID 1 over to proftpd with `exec` (M10). Safe to re-run: an existing user
+# only gets its password set again.
+set -euo pipefail
+
+readonly WEBROOT=/var/www/html
+
+log() { printf 'ftp-entrypoint: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+read_secret() {
+  local file="$1" value
+  [ -r "$file" ] || die "secret file $file is missing; run make (it creates secrets/ftp_password.txt)"
+  IFS= read -r value <"$file" || true
+  value="${value%$'\r'}"
+  [ -n "$value" ] || die "secret file $file is empty"
+  printf '%s' "$value"
+}
+
+FTP_USER="${FTP_USER:-}"
+[[ "$FTP_USER" =~ ^[a-z][a-z0-9_-]{0,31}$ ]] || die "FTP_USER '$FTP_USER' is not a valid user name (lowercase letters, digits, '-', '_')"
+case "$FTP_USER" in
+  root | www-data | nobody) die "FTP_USER must be a dedicated user, not $FTP_USER" ;;
+esac
+for secret in /run/secrets/tls_certificate /run/secrets/tls_key; do
+  [ -r "$secret" ] || die "$secret is missing; run make (it creates secrets/tls.crt and secrets/tls.key)"
+done
+[ -d "$WEBROOT" ] || die "$WEBROOT is not mounted; the wordpress volume must be mounted there"
+
+# The FTP user shares www-data's uid and gid, so that what it uploads belongs to the same owner
+# as WordPress's own files (php-fpm and nginx can read and manage it), without loosening any
+# permission on the volume.
+www_uid="$(id -u www-data)"
+www_gid="$(id -g www-data)"
+if ! id -u "$FTP_USER" >/dev/null 2>&1; then
+  useradd --non-unique --uid "$www_uid" --gid "$www_gid" --home-dir "$WEBROOT" --no-create-home \
+    --shell /usr/sbin/nologin "$FTP_USER" 2>/dev/null
+  log "created the FTP user '$FTP_USER' (uid $www_uid, the owner of the WordPress files)"
+fi
+# The password goes through a pipe, never through a command line or the environment.
+printf '%s:%s\n' "$FTP_USER" "$(read_secret "${FTP_PASSWORD_FILE:-/run/secrets/ftp_password}")" | chpasswd
+
+# Only this user may log in (the <Limit LOGIN> of the configuration includes this file).
+mkdir -p /run/proftpd
+printf 'AllowUser %s\n' "$FTP_USER" >/run/proftpd/allowed-user.conf
+if ! proftpd --configtest --config /etc/proftpd/inception.conf >/dev/null 2>&1; then
+  proftpd --configtest --config /etc/proftpd/inception.conf || true
+  die "invalid proftpd configuration (/etc/proftpd/inception.conf)"
+fi
+
+log "serving $WEBROOT over FTPS (explicit TLS) on port 21, passive ports 21100-21110"
+exec "$@"
