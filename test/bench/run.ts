@@ -1,5 +1,5 @@
 import { cpus } from 'node:os';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveConfig } from '../../lib/config.js';
 import { packageRoot } from '../../lib/paths.js';
@@ -88,7 +88,8 @@ async function labctlStages(h: Harness, rows: Row[]): Promise<void> {
     rows.push({ stage: name, seconds: ok ? (Date.now() - started) / 1000 : undefined, note: ok ? note : `FAILED (exit ${r.exitCode}); see ${h.logFile}` });
     return ok;
   };
-  if (!(await step('labctl create (VM + Docker + stack)', ['create', '--provider', 'libvirt', '--login', 'bench', '--box', h.box.name, '--libvirt-driver', 'qemu']))) return;
+  if (!(await step('labctl create (VM + Docker + stack)', ['create', '--provider', 'libvirt', '--login', 'bench', '--box', h.box.name, '--libvirt-driver', 'qemu', '--base-image', 'local', '--yes']))) return;
+  rows.push(...(await provisioningSteps(join(h.env.LABCTL_HOME ?? '', 'inception', 'labctl.log'))));
   const samples: number[] = [];
   for (let i = 0; i < SSH_SAMPLES; i++) {
     const started = Date.now();
@@ -100,6 +101,16 @@ async function labctlStages(h: Harness, rows: Row[]): Promise<void> {
   await step('labctl halt', ['halt']);
   await step('labctl up (until healthy)', ['up']);
   await step('labctl destroy --yes', ['destroy', '--yes']);
+}
+
+/** The lab log records each provisioning step's outcome: `step "<title>": ran in <ms> ms`. */
+async function provisioningSteps(logFile: string): Promise<Row[]> {
+  const text = await readFile(logFile, 'utf8').catch(() => '');
+  return [...text.matchAll(/step "([^"]+)": (ran|skipped)(?: in (\d+) ms)?/g)].map((m) => ({
+    stage: `  provisioning: ${m[1]}`,
+    seconds: m[3] === undefined ? 0 : Number(m[3]) / 1000,
+    note: m[2] === 'skipped' ? 'skipped' : '',
+  }));
 }
 
 function sec(ms: number | undefined): number | undefined {
