@@ -1,6 +1,7 @@
 import type { LabConfig } from '../lib/config.js';
 import { guestPaths } from './guest-paths.js';
-import { remoteExec, type Connection, type RemoteExecOptions } from './ssh.js';
+import { RemoteCommandError, TimeoutError } from '../lib/errors.js';
+import { remoteExec, sleep, type Connection, type RemoteExecOptions } from './ssh.js';
 
 // Docker Compose in the guest, as root through sudo: the SSH user's new docker-group membership
 // only applies to new logins, and root can read the 0600 srcs/.env that Compose interpolates.
@@ -65,6 +66,43 @@ export async function composePs(conn: Connection, config: StackConfig, opts: Rem
   const ps = await remoteExec(conn, composeArgv(config, ['ps', '--all', '--format', 'json']), composeOpts(config.login, opts));
   const names = declared.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
   return mergeServiceStatus(names, parseComposePs(ps.stdout));
+}
+
+export const HEALTH_POLL_INTERVAL_MS = 3_000;
+
+export interface WaitReadyOptions extends RemoteExecOptions {
+  timeoutMs: number;
+  /** Told the services' state at each poll while not ready. */
+  onProgress?: (text: string) => void;
+}
+
+/**
+ * Polls `docker compose ps` until every service runs and is healthy; bounded by timeoutMs. Right
+ * after a boot the Docker daemon may not answer yet: a failing `ps` counts as "not ready".
+ */
+export async function waitUntilReady(conn: Connection, config: StackConfig, opts: WaitReadyOptions): Promise<ServiceStatus[]> {
+  const { timeoutMs, onProgress, ...execOpts } = opts;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let services: ServiceStatus[] = [];
+    let state: string;
+    try {
+      services = await composePs(conn, config, execOpts);
+      if (allReady(services)) return services;
+      state = describeServices(services);
+    } catch (error) {
+      if (!(error instanceof RemoteCommandError)) throw error;
+      state = `docker compose ps failed: ${error.message}`;
+    }
+    onProgress?.(state);
+    if (Date.now() > deadline) {
+      const bad = services.find((s) => !isServiceReady(s));
+      throw new TimeoutError(`services not healthy after ${Math.round(timeoutMs / 1000)} s: ${state}`, {
+        hint: `see why with \`labctl logs${bad ? ` ${bad.name}` : ''}\`, fix, then run \`labctl provision\` again`,
+      });
+    }
+    await sleep(HEALTH_POLL_INTERVAL_MS, opts.signal);
+  }
 }
 
 export interface LogsRequest {

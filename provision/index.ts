@@ -12,7 +12,7 @@ import { PROVISION_STEPS } from './steps.js';
 
 // The entry point `labctl create` and `labctl provision` call. The shared pieces that
 // `labctl status` and `labctl logs` reuse are re-exported below, so the CLI imports one module.
-export { composePs, streamComposeLogs, type ServiceStatus } from './compose.js';
+export { composePs, streamComposeLogs, waitUntilReady, type ServiceStatus } from './compose.js';
 export { DEFAULT_TIMEOUTS, type ProvisionContext, type ProvisionStep, type ProvisionTimeouts } from './context.js';
 export { guestPaths, type GuestPaths } from './guest-paths.js';
 export { probeSite } from './probe.js';

@@ -20,7 +20,7 @@ export const RESTART_WAIT_MS = 180_000;
 export const REBOOT_WAIT_MS = 900_000;
 const POLL_MS = 3_000;
 
-type Remote = (argv: string[], opts?: { okCodes?: readonly number[]; timeoutMs?: number }) => Promise<{ stdout: string; code: number }>;
+export type Remote = (argv: string[], opts?: { okCodes?: readonly number[]; timeoutMs?: number }) => Promise<{ stdout: string; code: number }>;
 
 export interface LiveOptions {
   destructive: boolean;
@@ -37,13 +37,13 @@ export async function checkLive(name: string, opts: LiveOptions): Promise<CheckR
     return results;
   }
   results.push(pass('L01.vm-running', `VM running (${lab.config.provider})`));
-  results.push(...(await hostSide(lab, env)));
+  results.push(...(await checkFromHost(lab, env)));
 
   const { connect, remoteExec } = await import('../../provision/index.js');
   const conn = await connect(await vagrant.refreshSshConfig(lab.paths));
   const remote: Remote = (argv, o = {}) => remoteExec(conn, argv, { sudo: true, ...o });
   try {
-    results.push(...(await guestSide(lab, remote)));
+    results.push(...(await checkInside(lab, remote)));
     if (opts.destructive) results.push(...(await destructive(lab, remote)));
   } finally {
     conn.dispose();
@@ -51,7 +51,8 @@ export async function checkLive(name: string, opts: LiveOptions): Promise<CheckR
   return results;
 }
 
-async function hostSide(lab: Lab, env: NodeJS.ProcessEnv): Promise<CheckResult[]> {
+/** Checks made from the host: hosts file, TLS per protocol version, plain HTTP, open ports, the site. */
+export async function checkFromHost(lab: Lab, env: NodeJS.ProcessEnv): Promise<CheckResult[]> {
   const { ip, domain } = lab.config;
   const out: CheckResult[] = [];
   const hosts = await readFile(hostsFilePath(env), 'utf8').catch(() => '');
@@ -91,7 +92,8 @@ async function hostSide(lab: Lab, env: NodeJS.ProcessEnv): Promise<CheckResult[]
   return out;
 }
 
-async function guestSide(lab: Lab, remote: Remote): Promise<CheckResult[]> {
+/** Checks made inside the VM as root: OS, hosts, Compose, containers, PID 1, users, secrets. */
+export async function checkInside(lab: Lab, remote: Remote): Promise<CheckResult[]> {
   const { login, domain } = lab.config;
   const out: CheckResult[] = [];
   const osRelease = await remote(['cat', '/etc/os-release']);
@@ -140,12 +142,25 @@ async function guestSide(lab: Lab, remote: Remote): Promise<CheckResult[]> {
   return out;
 }
 
+/**
+ * Runs SQL in the mariadb container as root. The root password is read from the container's own
+ * Docker secret inside the container, so it never crosses SSH or shows in a process list.
+ */
+function sqlArgv(container: string, query: string, database = 'wordpress'): string[] {
+  return [
+    'docker', 'exec', container, 'sh', '-c',
+    'MYSQL_PWD="$(cat /run/secrets/db_root_password)" exec mariadb --user=root --batch --skip-column-names "$1" --execute "$2"',
+    'sh', database, query,
+  ];
+}
+
 async function wordpressUsers(lab: Lab, containers: ContainerInspect[], remote: Remote): Promise<CheckResult[]> {
   const db = containers.find((c) => serviceName(c) === 'mariadb');
   if (!db?.State.Running) return [skip('M11.users', 'mariadb is not running')];
   const sql = "SELECT u.user_login, m.meta_value FROM wp_users u JOIN wp_usermeta m ON m.user_id = u.ID AND m.meta_key LIKE '%capabilities' ORDER BY u.ID";
-  const r = await remote(['docker', 'exec', db.Name.replace(/^\//, ''), 'mariadb', '--user=root', '--batch', '--skip-column-names', 'wordpress', '--execute', sql], { okCodes: [0, 1] });
-  if (r.code !== 0) return [skip('M11.users', 'cannot query the WordPress database as root over the socket')];
+  const container = db.Name.replace(/^\//, '');
+  const r = await remote(sqlArgv(container, sql), { okCodes: [0, 1] });
+  if (r.code !== 0) return [fail('M11.users', 'cannot query the WordPress database as root', r.stdout.trim().split('\n').at(-1))];
   const rows = r.stdout
     .split('\n')
     .filter(Boolean)
@@ -153,7 +168,7 @@ async function wordpressUsers(lab: Lab, containers: ContainerInspect[], remote: 
       const [login = '', capabilities = ''] = line.split('\t');
       return { login, capabilities };
     });
-  const tables = await remote(['docker', 'exec', db.Name.replace(/^\//, ''), 'mariadb', '--user=root', '--batch', '--skip-column-names', 'wordpress', '--execute', 'SHOW TABLES'], { okCodes: [0, 1] });
+  const tables = await remote(sqlArgv(container, 'SHOW TABLES'), { okCodes: [0, 1] });
   const count = tables.stdout.split('\n').filter(Boolean).length;
   return [...evaluateWpUsers(rows), count > 0 ? pass('M11.db-not-empty', `${count} tables in the wordpress database`) : fail('M11.db-not-empty', 'the wordpress database is empty')];
 }
@@ -170,14 +185,14 @@ async function waitFor(what: () => Promise<boolean>, timeoutMs: number): Promise
 const MARKER_TITLE = 'labctl check marker';
 
 async function countMarker(remote: Remote): Promise<number> {
-  const r = await remote(['docker', 'exec', 'mariadb', 'mariadb', '--user=root', '--batch', '--skip-column-names', 'wordpress', '--execute', `SELECT COUNT(*) FROM wp_posts WHERE post_title = '${MARKER_TITLE}'`]);
+  const r = await remote(sqlArgv('mariadb', `SELECT COUNT(*) FROM wp_posts WHERE post_title = '${MARKER_TITLE}'`));
   return Number(r.stdout.trim());
 }
 
 /** kill -9 of each container's PID 1 (as a crash does) and a VM reboot; a marker post must survive. */
 async function destructive(lab: Lab, remote: Remote): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
-  await remote(['docker', 'exec', 'mariadb', 'mariadb', '--user=root', 'wordpress', '--execute', `INSERT INTO wp_posts (post_author, post_date, post_date_gmt, post_content, post_title, post_excerpt, post_status, post_name, to_ping, pinged, post_modified, post_modified_gmt, post_content_filtered, post_type) VALUES (1, NOW(), UTC_TIMESTAMP(), 'written by labctl check', '${MARKER_TITLE}', '', 'publish', 'labctl-check-marker', '', '', NOW(), UTC_TIMESTAMP(), '', 'post')`]);
+  await remote(sqlArgv('mariadb', `INSERT INTO wp_posts (post_author, post_date, post_date_gmt, post_content, post_title, post_excerpt, post_status, post_name, to_ping, pinged, post_modified, post_modified_gmt, post_content_filtered, post_type) VALUES (1, NOW(), UTC_TIMESTAMP(), 'written by labctl check', '${MARKER_TITLE}', '', 'publish', 'labctl-check-marker', '', '', NOW(), UTC_TIMESTAMP(), '', 'post')`));
   const before = await countMarker(remote);
   for (const name of MANDATORY) {
     const pid = (await remote(['docker', 'inspect', '--format', '{{.State.Pid}}', name])).stdout.trim();

@@ -79,10 +79,34 @@ export function labUrl(config: LabConfig): string {
   return `https://${config.domain}`;
 }
 
+/** After a boot the containers restart by themselves (M09); under emulation that takes minutes. */
+export const STACK_READY_AFTER_BOOT_TIMEOUT_MS = 900_000;
+
+/**
+ * Waits until the stack in the VM is healthy again, so that `up` and `reboot` return a usable lab.
+ * A lab that was never provisioned has no stack to wait for.
+ */
+async function waitForStack(lab: Lab, reporter: Reporter): Promise<void> {
+  const ssh = await vagrant.refreshSshConfig(lab.paths);
+  const { connect, guestPaths, remoteExec, waitUntilReady } = await import('../../provision/index.js');
+  const conn = await connect(ssh);
+  try {
+    const project = await remoteExec(conn, ['test', '-f', guestPaths(lab.config.login).composeFile], { sudo: true, okCodes: [0, 1] });
+    if (project.code !== 0) {
+      reporter.info('No stack in the VM yet: run `labctl provision` to install it.');
+      return;
+    }
+    reporter.info('Waiting for the stack to be healthy…');
+    await waitUntilReady(conn, lab.config, { timeoutMs: STACK_READY_AFTER_BOOT_TIMEOUT_MS });
+  } finally {
+    conn.dispose();
+  }
+}
+
 export async function upLab(name: string, reporter: Reporter, env: NodeJS.ProcessEnv = process.env): Promise<Lab> {
   const lab = await loadLab(name, env);
   await vagrant.up(lab.paths, lab.config.provider, reporter.streamTools);
-  await vagrant.refreshSshConfig(lab.paths);
+  await waitForStack(lab, reporter);
   return lab;
 }
 
@@ -95,7 +119,7 @@ export async function haltLab(name: string, reporter: Reporter, env: NodeJS.Proc
 export async function rebootLab(name: string, reporter: Reporter, env: NodeJS.ProcessEnv = process.env): Promise<Lab> {
   const lab = await loadLab(name, env);
   await vagrant.reload(lab.paths, reporter.streamTools);
-  await vagrant.refreshSshConfig(lab.paths);
+  await waitForStack(lab, reporter);
   return lab;
 }
 

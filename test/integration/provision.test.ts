@@ -215,7 +215,7 @@ describe('provisioning over SSH (sshd + Docker-in-Docker target)', () => {
       },
     }).catch((e: unknown) => e);
     expect(interrupted).toBeInstanceOf(AbortedError);
-    expect(await readFile(paths.log, 'utf8')).toMatch(/flock -w \d+ \S+make\.lock make -C \S+ → aborted after \d+ ms\n.*step "Build and start the stack \(make\)": failed/);
+    expect(await readFile(paths.log, 'utf8')).toMatch(/flock -w \d+ \S+make\.lock make -C \S+ (?:all|bonus) → aborted after \d+ ms\n.*step "Build and start the stack \(make\)": failed/);
     await target.exec(['kill', holder]);
 
     const resumed = await run();
