@@ -7,6 +7,8 @@ import { execa } from 'execa';
 // is left alone).
 
 export const DOCKERD_READY_TIMEOUT_MS = 60_000;
+/** dockerd stops its containers before it exits; a new one cannot start until it has. */
+export const DOCKERD_STOP_TIMEOUT_MS = 60_000;
 const POLL_INTERVAL_MS = 500;
 
 export interface DockerdHandle {
@@ -31,16 +33,31 @@ export async function ensureDockerd(logFile = '/tmp/labctl-test-dockerd.log'): P
       return {
         started: true,
         stop: async () => {
-          if (child.pid === undefined) return;
-          try {
-            process.kill(child.pid, 'SIGTERM');
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-          }
+          if (child.pid !== undefined) await stopAndWait(child.pid);
         },
       };
     }
     await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
   }
   throw new Error(`dockerd did not answer within ${DOCKERD_READY_TIMEOUT_MS} ms; see ${logFile}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
+async function stopAndWait(pid: number): Promise<void> {
+  if (!alive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + DOCKERD_STOP_TIMEOUT_MS;
+  while (alive(pid)) {
+    if (Date.now() > deadline) throw new Error(`dockerd (pid ${pid}) did not stop within ${DOCKERD_STOP_TIMEOUT_MS} ms`);
+    await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
+  }
 }
