@@ -104,10 +104,6 @@ export function mergeSources(sources: ConfigSources): RawConfig {
   return raw;
 }
 
-export function parseConfig(sources: ConfigSources, host: HostFacts): LabConfig {
-  return resolveConfig(mergeSources(sources), host);
-}
-
 export function resolveConfig(raw: RawConfig, host: HostFacts): LabConfig {
   const name = validateName(str(raw.name) ?? DEFAULTS.name, 'name');
   const loginRaw = str(raw.login);
