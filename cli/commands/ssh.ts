@@ -12,6 +12,8 @@ export const command: CommandModule<GlobalArgs, Args> = {
       .parserConfiguration({ 'populate--': true })
       .example('$0 ssh', 'interactive shell')
       .example('$0 ssh -- docker ps', 'run one command')
+      .example("$0 ssh -- docker ps --format '{{.Names}} {{.Status}}'", 'each word after -- arrives as written')
+      .example("$0 ssh -- 'docker ps | grep nginx'", 'one quoted word is a shell line: pipes work')
       .example('$0 ssh lab2 -- sudo journalctl -u docker', 'in a named lab') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
     const { sshArgv } = await import('../../lib/usecases/lifecycle.js');

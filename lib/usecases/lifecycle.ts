@@ -8,6 +8,7 @@ import * as vagrant from '../vagrant.js';
 import { configFromInput, type ConfigInput } from './config-input.js';
 import { ensureHostsEntry, hostsRemove } from './hosts.js';
 import { provisionLab, type ProvisionOptions, type ProvisionSummary } from './provision.js';
+import { commandLine } from '../../provision/quote.js';
 
 /** How use cases talk to the user; the CLI decides where the lines go. */
 export interface Reporter {
@@ -171,6 +172,16 @@ export async function renderLab(input: ConfigInput): Promise<string> {
   return renderVagrantfile(await configFromInput(input));
 }
 
+/**
+ * What ssh sends as the remote command. sshd hands one string to the login shell, so several
+ * words are quoted one by one and arrive as the same argv (`-- docker ps --format '{{.Names}} x'`);
+ * a single word is left as written, which is how a pipeline travels (`-- 'docker ps | grep x'`).
+ */
+export function remoteCommand(command: readonly string[]): string[] {
+  if (command.length <= 1) return [...command];
+  return [commandLine(command)];
+}
+
 /** argv for the system ssh using the cached ssh-config (much faster than `vagrant ssh`). */
 export async function sshArgv(name: string, command: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
   const lab = await loadLab(name, env);
@@ -181,5 +192,5 @@ export async function sshArgv(name: string, command: readonly string[], env: Nod
   });
   if (!text.trim()) throw new NotFoundError(`no SSH settings for lab "${name}"`, { hint: `run \`labctl up ${name}\`` });
   // -t only for an interactive shell: a command's output must stay byte-exact for pipes.
-  return ['-F', lab.paths.sshConfig, ...(command.length > 0 ? [] : ['-t']), vagrant.sshConfigHostAlias(text), ...command];
+  return ['-F', lab.paths.sshConfig, ...(command.length > 0 ? [] : ['-t']), vagrant.sshConfigHostAlias(text), ...remoteCommand(command)];
 }

@@ -5,8 +5,8 @@ import type { Harness } from './harness.js';
 
 // The built labctl binary (dist/cli/main.js, as users run it), always inside the test namespace.
 
-/** create = vagrant up + Docker install + compose build under software emulation. */
-export const LABCTL_CREATE_TIMEOUT_MS = 50 * 60_000;
+/** create = vagrant up + Docker install + compose build (8 images with --bonus) under software emulation. */
+export const LABCTL_CREATE_TIMEOUT_MS = 70 * 60_000;
 export const LABCTL_LIFECYCLE_TIMEOUT_MS = 20 * 60_000;
 export const LABCTL_QUICK_TIMEOUT_MS = 2 * 60_000;
 

@@ -7,7 +7,9 @@ import type { LabConfig } from '../../lib/config.js';
 import { AbortedError, RemoteCommandError, TimeoutError } from '../../lib/errors.js';
 import { labPaths, type LabPaths } from '../../lib/paths.js';
 import { SECRET_FILES } from '../../lib/secrets.js';
+import { writeLab } from '../../lib/state.js';
 import { composePs, connect, probeSite, remoteExec, runProvisioning, streamComposeLogs, type ProvisionReport } from '../../provision/index.js';
+import { labctl as labctlCli } from '../helpers/cli.js';
 import { ensureDockerd, type DockerdHandle } from '../helpers/dockerd.js';
 import { closedLoopbackPort, ensureDebianImage, ensureTargetImage, startSshTarget, TINY_COMPOSE_DIR, type SshTargetHandle } from '../helpers/ssh-target.js';
 
@@ -137,6 +139,25 @@ describe('provisioning over SSH (sshd + Docker-in-Docker target)', () => {
     } finally {
       conn.dispose();
     }
+  });
+
+  it('labctl ssh -- cmd keeps each argument whole; a single argument is a shell command line', async () => {
+    await writeLab(labConfig(), '# not used: labctl ssh reads the cached ssh-config\n', { LABCTL_HOME: home });
+    const { host, port, username, privateKeyPath } = target.target;
+    await writeFile(
+      paths.sshConfig,
+      [`Host default`, `  HostName ${host}`, `  Port ${port}`, `  User ${username}`, `  IdentityFile ${privateKeyPath}`, '  IdentitiesOnly yes', '  StrictHostKeyChecking no', '  UserKnownHostsFile /dev/null', '  LogLevel ERROR', ''].join('\n'),
+      { mode: 0o600 },
+    );
+    const env = { LABCTL_HOME: home };
+    const argv = await labctlCli(['ssh', 'itest', '--', 'printf', '%s|', 'two words', "it's", '$HOME', 'a;b', '{{.Names}} {{.Status}}'], { env });
+    expect(argv.stderr).toBe('');
+    expect(argv.stdout).toBe("two words|it's|$HOME|a;b|{{.Names}} {{.Status}}|");
+    const pipeline = await labctlCli(['ssh', 'itest', '--', 'echo one | tr o 0'], { env });
+    expect(pipeline.stdout).toBe('0ne'); // execa drops the final newline
+    // The remote command's status is labctl's exit status.
+    const failing = await labctlCli(['ssh', 'itest', '--', 'sh', '-c', 'exit 7'], { env });
+    expect(failing.exitCode).toBe(7);
   });
 
   it('first run provisions the guest and brings the stack up healthy', async () => {

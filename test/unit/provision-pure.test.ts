@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { remoteCommand } from '../../lib/usecases/lifecycle.js';
 import { isDebianArchiveUri, renderAptProxy, rewriteAptSources } from '../../provision/apt-sources.js';
 import { allReady, logsArgs, mergeServiceStatus, parseComposePs } from '../../provision/compose.js';
 import { ENV_KEYS, envValues, renderEnvFile } from '../../provision/env-file.js';
@@ -36,6 +37,14 @@ describe('shell quoting', () => {
     expect(wrapArgv(['apt-get', 'update'], { sudo: true, env: { DEBIAN_FRONTEND: 'noninteractive' } })).toEqual(['sudo', '-n', '--', 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'update']);
     expect(wrapArgv(['true'])).toEqual(['true']);
     expect(() => wrapArgv(['x'], { env: { 'A;B': '1' } })).toThrow(/invalid environment variable/);
+  });
+
+  it('labctl ssh: several words become one quoted command line, a single word stays a shell line', () => {
+    const several = remoteCommand(['printf', '%s\\0', ...ODD]);
+    expect(several).toHaveLength(1);
+    expect(execFileSync('sh', ['-c', several[0]!]).toString().split('\0').slice(0, -1)).toEqual(ODD);
+    expect(remoteCommand(['docker ps | grep nginx'])).toEqual(['docker ps | grep nginx']);
+    expect(remoteCommand([])).toEqual([]);
   });
 
   it('displays commands readably', () => {
