@@ -27,7 +27,7 @@ export function withConfigOptions<T>(y: Argv<T>): Argv<T & ConfigArgs> {
     .option('login', { type: 'string', describe: 'your 42 login: the site is https://<login>.42.fr (required)', group: 'Lab:' })
     .option('provider', { type: 'string', choices: PROVIDERS, describe: 'hypervisor [default: the one `labctl doctor` finds, VirtualBox first]', group: 'Lab:' })
     .option('ip', { type: 'string', describe: 'fixed host-only IP of the VM [default: 192.168.56.10]', group: 'Lab:' })
-    .option('bonus', { type: 'boolean', describe: 'also run the bonus services', group: 'Lab:' })
+    .option('bonus', { type: 'boolean', describe: 'also run the bonus services (B01–B05): Redis cache, FTPS on 21, static site at /site/, Adminer at /adminer/, status at /status/ [default: false]', group: 'Lab:' })
     .option('memory', { type: 'string', describe: 'VM memory in MiB [default: 2048]', group: 'VM:' })
     .option('cpus', { type: 'string', describe: 'VM CPUs [default: 2]', group: 'VM:' })
     .option('box', { type: 'string', describe: 'Vagrant box [default: debian/trixie64; offline: labctl box build]', group: 'VM:' })

@@ -1,6 +1,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { interruptSignal } from '../interrupt.js';
 import { rawConfigFromArgs, withConfigOptions, type ConfigArgs, type GlobalArgs } from '../options.js';
+import { labEndpoints } from '../../lib/endpoints.js';
 import { formatDuration, note, print, rendererFor, reporterFor } from '../output.js';
 
 type Args = ConfigArgs & GlobalArgs & { hosts: boolean; provision: boolean; yes: boolean };
@@ -15,6 +16,7 @@ export const command: CommandModule<GlobalArgs, Args> = {
       .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'ask nothing: sudo for the hosts file must work without a password (scripts, CI)' })
       .example('$0 create --login jdoe', 'VM at 192.168.56.10, site at https://jdoe.42.fr')
       .example('$0 create --login jdoe --provider libvirt --memory 4096', 'on Linux with libvirt/KVM')
+      .example('$0 create --login jdoe --bonus', 'with the bonus services: 8 containers instead of 3')
       .example('$0 create --login jdoe --name lab2 --ip 192.168.56.11', 'a second lab beside the first')
       .example('LABCTL_LOGIN=jdoe $0 create --no-hosts', 'settings from the environment (or .env); print the hosts line') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
@@ -34,6 +36,9 @@ export const command: CommandModule<GlobalArgs, Args> = {
     );
     note(`Lab "${result.lab.config.name}" ready in ${formatDuration(Date.now() - started)}.`);
     print(result.url);
+    if (result.provisioned && result.lab.config.bonus) {
+      for (const e of labEndpoints(result.lab.config).filter((x) => x.service !== 'nginx')) note(`  ${e.address}  ${e.what}`);
+    }
     if (result.provisioned) note(`Credentials: ${result.lab.paths.secrets}/ (0600). Shell: labctl ssh ${result.lab.config.name}`);
   },
 };

@@ -1,5 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { DEFAULT_FTP_USER } from '../endpoints.js';
 import { httpsGet, PROBE_TIMEOUT_MS, tcpProbe } from '../net-probes.js';
 import { fail, pass, skip, type CheckResult } from './types.js';
 
@@ -9,7 +10,6 @@ import { fail, pass, skip, type CheckResult } from './types.js';
 
 export const BONUS_CONTAINERS = ['redis', 'ftp', 'website', 'adminer', 'status'] as const;
 export const FTP_SECRET_FILE = 'ftp_password.txt';
-export const DEFAULT_FTP_USER = 'ftpuser';
 /** The whole FTPS session (connect, TLS, login, one listing), whatever the server does. */
 export const FTP_SESSION_TIMEOUT_MS = 30_000;
 const RULE_OF: Record<(typeof BONUS_CONTAINERS)[number], string> = { redis: 'B01', ftp: 'B02', website: 'B03', adminer: 'B04', status: 'B05' };

@@ -1,5 +1,6 @@
 import { access, readFile } from 'node:fs/promises';
 import type { LabConfig } from '../config.js';
+import { labEndpoints, type Endpoint } from '../endpoints.js';
 import { LabctlError, NotFoundError } from '../errors.js';
 import { hostsFilePath } from '../paths.js';
 import { renderVagrantfile } from '../render.js';
@@ -151,6 +152,8 @@ export interface LabStatus {
   provider: string;
   ip: string;
   url: string;
+  /** The site, and with --bonus each bonus service's address. */
+  endpoints: Endpoint[];
   state: vagrant.VmState;
   dir: string;
 }
@@ -162,6 +165,7 @@ export async function labStatus(lab: Lab): Promise<LabStatus> {
     provider: lab.config.provider,
     ip: lab.config.ip,
     url: labUrl(lab.config),
+    endpoints: labEndpoints(lab.config),
     state: await vagrant.status(lab.paths),
     dir: lab.paths.dir,
   };

@@ -37,6 +37,8 @@ const PART1 = process.env.LABCTL_E2E_PLUMBING === '1' || !PART2;
 const BONUS = process.env.LABCTL_E2E_BONUS !== '0';
 const MANDATORY_SERVICES = ['nginx', 'wordpress', 'mariadb'];
 const SERVICES = BONUS ? [...MANDATORY_SERVICES, ...BONUS_CONTAINERS] : MANDATORY_SERVICES;
+/** nginx's routes to the bonus services, which create and status print. */
+const BONUS_PATHS = BONUS ? ['/site/', '/adminer/', '/status/'] : [];
 /** What `labctl check` must report as passing on the lab made by `labctl create`. */
 const EXPECTED_PASSES = [
   'L01.vm-running', 'L02.guest-hosts', 'L03.compose-v2', 'M05.tls12-accepted', 'M05.tls13-accepted', 'M05.tls11-refused', 'M05.http-refused', 'M05.only-443-open', 'M11.admin-name', 'M13.site',
@@ -148,6 +150,8 @@ describe.runIf(PART2)('part 2: labctl create → https://<login>.42.fr', () => {
     expect(r.exitCode, why(r, h)).toBe(0);
     expect(String(r.stdout)).toContain(`https://${DOMAIN}`);
     created = true;
+    // The bonus services' addresses are told once they answer (on stderr, beside the other notes).
+    for (const path of BONUS_PATHS) expect(String(r.stderr)).toContain(`https://${DOMAIN}${path}`);
   });
 
   it('maps the domain in the (namespace) hosts file', async () => {
@@ -171,6 +175,7 @@ describe.runIf(PART2)('part 2: labctl create → https://<login>.42.fr', () => {
     const status = await labctl(h, ['status'], { timeout: LABCTL_QUICK_TIMEOUT_MS });
     expect(status.exitCode, why(status, h)).toBe(0);
     expect(String(status.all)).toMatch(/running/i);
+    for (const path of BONUS_PATHS) expect(String(status.stdout)).toContain(`https://${DOMAIN}${path}`);
     const ps = await labctl(h, ['ssh', '--', 'docker', 'ps', '--format', '{{.Names}} {{.Status}}'], { timeout: LABCTL_QUICK_TIMEOUT_MS });
     expect(ps.exitCode, why(ps, h)).toBe(0);
     // create returns once every service is healthy; exactly the lab's services run, no leftovers.

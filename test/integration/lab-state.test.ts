@@ -12,10 +12,10 @@ import { labctl, tempDir } from '../helpers/cli.js';
 // Commands that work on lab state without a VM, through the built binary and the real vagrant
 // (a lab whose VM was never created: `vagrant status` says not_created).
 
-async function fixture() {
+async function fixture(extra: Record<string, string> = {}) {
   const root = await tempDir('labctl-labs-');
   const env = { LABCTL_HOME: join(root, 'home'), LABCTL_HOSTS_FILE: join(root, 'hosts') };
-  const config = resolveConfig({ login: 'jdoe', provider: 'libvirt', libvirt_driver: 'qemu' }, { usableProvider: 'libvirt', hardwareVirtualization: false });
+  const config = resolveConfig({ login: 'jdoe', provider: 'libvirt', libvirt_driver: 'qemu', ...extra }, { usableProvider: 'libvirt', hardwareVirtualization: false });
   const lab = await writeLab(config, renderVagrantfile(config), env);
   const originalHosts = '127.0.0.1 localhost\n';
   await writeFile(env.LABCTL_HOSTS_FILE, addBlock(originalHosts, { name: 'inception', ip: config.ip, domain: config.domain }));
@@ -28,7 +28,21 @@ describe('lab state commands', () => {
     const r = await labctl(['status', '--json'], { env });
     expect(r.exitCode).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([
-      expect.objectContaining({ name: 'inception', login: 'jdoe', provider: 'libvirt', ip: '192.168.56.10', url: 'https://jdoe.42.fr', state: 'not_created' }),
+      expect.objectContaining({ name: 'inception', login: 'jdoe', provider: 'libvirt', ip: '192.168.56.10', url: 'https://jdoe.42.fr', state: 'not_created', endpoints: [{ service: 'nginx', what: 'WordPress', address: 'https://jdoe.42.fr/' }] }),
+    ]);
+  });
+
+  it('status of a bonus lab lists where each bonus service is reached', async () => {
+    const { env } = await fixture({ bonus: 'true' });
+    const r = await labctl(['status'], { env });
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('inception\tnot_created\tlibvirt\t192.168.56.10\thttps://jdoe.42.fr');
+    expect(lines.slice(1).filter(Boolean).map((l) => l.split('\t')[0]!.trim())).toEqual([
+      'https://jdoe.42.fr/site/',
+      'https://jdoe.42.fr/adminer/',
+      'https://jdoe.42.fr/status/',
+      'ftp://jdoe.42.fr:21/',
     ]);
   });
 

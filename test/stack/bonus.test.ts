@@ -12,7 +12,7 @@ import { STACK_CONTAINERS, SiteClient, containerState, copyComposeProject, docke
 // container healthy with its daemon as PID 1, WordPress's object cache in Redis (and the site
 // still up without Redis), FTPS listing and uploading a file that nginx then serves, the static
 // site, Adminer's login page and a real Adminer login, the status page, lib/check/bonus.ts against
-// the live stack; then the same project with `make` alone: only the mandatory containers, only
+// the live stack; then `make` alone right after it: only the mandatory containers, only
 // port 443, no bonus route in nginx, no object cache in WordPress.
 //
 // Container names and port 443 are the real ones (shared with stack.test.ts; the stack project
@@ -240,10 +240,10 @@ describe('the bonus services on a real Docker engine (make bonus)', () => {
 });
 
 describe('the same project without bonus (make)', () => {
-  it('runs only the mandatory containers, publishes only 443, routes no bonus path, uses no object cache', async () => {
-    await make(projectDir, 'down', makeVars, UP_TIMEOUT_MS, logFile);
-    for (const name of ALL_CONTAINERS) expect(await containerState(name), name).toBeUndefined();
-    timings['make after down (mandatory only, warm)'] = seconds(await make(projectDir, undefined, makeVars, UP_TIMEOUT_MS, logFile));
+  it('make right after make bonus: only the mandatory containers, only 443, no bonus route, no object cache', async () => {
+    timings['make after make bonus (switch bonus off)'] = seconds(await make(projectDir, undefined, makeVars, UP_TIMEOUT_MS, logFile));
+    for (const name of BONUS_CONTAINERS) expect(await containerState(name), name).toBeUndefined();
+    for (const name of STACK_CONTAINERS) expect((await containerState(name))?.health, name).toBe('healthy');
 
     expect(await projectPorts()).toEqual({ mariadb: '', nginx: '443/tcp -> 0.0.0.0:443', wordpress: '' });
     expect((await execa('curl', ['--silent', '--max-time', '5', 'ftp://127.0.0.1/'], { reject: false })).exitCode, 'nothing on port 21').not.toBe(0);
@@ -259,5 +259,12 @@ describe('the same project without bonus (make)', () => {
     const wpConfig = await docker(['exec', 'wordpress', 'cat', '/var/www/html/wp-config.php']);
     expect(wpConfig).not.toContain('WP_REDIS_HOST');
     expect((await execa('docker', ['exec', 'wordpress', 'test', '-e', '/var/www/html/wp-content/object-cache.php'], { reject: false })).exitCode).not.toBe(0);
+  });
+
+  it('make bonus brings the bonus services back from their images, and make down stops all eight', async () => {
+    timings['make bonus again (warm)'] = seconds(await make(projectDir, 'bonus', makeVars, UP_TIMEOUT_MS, logFile));
+    for (const name of ALL_CONTAINERS) expect((await containerState(name))?.health, name).toBe('healthy');
+    await make(projectDir, 'down', makeVars, UP_TIMEOUT_MS, logFile);
+    for (const name of ALL_CONTAINERS) expect(await containerState(name), name).toBeUndefined();
   });
 });

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { epsvPort, envValue, evaluateHealth, parseHealthLines, parseStatusReport, takeFtpReply, wordpressKeys } from '../../lib/check/bonus.js';
 import { checkStatic } from '../../lib/check/static.js';
+import { labEndpoints } from '../../lib/endpoints.js';
 
 // Static checks of the bonus services of compose/ (../shared/SUBJECT.md B01–B05), read from the
 // files as graders read them, plus the pure parts of lib/check/bonus.ts. No Docker needed.
@@ -183,7 +184,10 @@ describe('the Makefile: make = mandatory only, make bonus = with the profile', (
   it('passes --profile bonus to compose up/build only for bonus', () => {
     const up = dryRun('up', 'LOGIN=tester');
     expect(up).toMatch(/docker compose .* up -d --wait/);
-    expect(up).not.toContain('--profile');
+    expect(up.split('\n').find((l) => l.includes(' up -d '))).not.toContain('--profile');
+    // …but it looks for bonus containers left by an earlier make bonus, to remove them.
+    expect(up).toMatch(/--profile bonus rm --stop --force redis ftp website adminer status/);
+    expect(dryRun('up', 'BONUS=1', 'LOGIN=tester')).not.toContain(' rm --stop');
     expect(dryRun('up', 'BONUS=1', 'LOGIN=tester')).toMatch(/docker compose .* --profile bonus up -d --wait/);
     expect(dryRun('build', 'BONUS=1', 'LOGIN=tester')).toMatch(/--profile bonus build/);
     expect(dryRun('bonus', 'LOGIN=tester')).toMatch(/--profile bonus up -d --wait/);
@@ -254,5 +258,29 @@ describe('lib/check/bonus.ts pure parts', () => {
     expect(parseStatusReport('{"services":[{"name":"redis","up":true,"detail":"PONG"},{"bad":1}]}')).toEqual({ services: [{ name: 'redis', up: true, detail: 'PONG' }] });
     expect(parseStatusReport('<html>')).toBeUndefined();
     expect(parseStatusReport('{"services":3}')).toBeUndefined();
+  });
+});
+
+describe('the addresses labctl prints for a lab (lib/endpoints.ts)', () => {
+  const config = (bonus: boolean) => ({ domain: 'jdoe.42.fr', bonus });
+
+  it('lists only the site without bonus', () => {
+    expect(labEndpoints(config(false))).toEqual([{ service: 'nginx', what: 'WordPress', address: 'https://jdoe.42.fr/' }]);
+  });
+
+  it('names with bonus one address per compose service that a user reaches, each routed or published by compose/', () => {
+    const endpoints = labEndpoints(config(true));
+    expect(endpoints.map((e) => e.service).sort()).toEqual(['adminer', 'ftp', 'nginx', 'status', 'website']);
+    const routes = read(SRCS, 'requirements', 'nginx', 'conf', 'bonus-locations.conf');
+    for (const e of endpoints.filter((x) => x.address.startsWith('https://') && x.service !== 'nginx')) {
+      const path = new URL(e.address).pathname;
+      expect(routes, `nginx routes ${path}`).toContain(`location ^~ ${path} {`);
+      expect(compose.services[e.service], e.service).toBeDefined();
+    }
+    const ftp = endpoints.find((e) => e.service === 'ftp')!;
+    expect(publishedHostPorts(['ftp'])).toEqual(['21', FTP_PASSIVE_RANGE]);
+    expect(ftp.address).toBe('ftp://jdoe.42.fr:21/');
+    expect(ftp.what).toContain(`passive ports ${FTP_PASSIVE_RANGE}`);
+    expect(ftp.what).toContain(`user ${compose.services.ftp!.environment!.FTP_USER!.replace(/^\$\{FTP_USER:-(.*)\}$/, '$1')}`);
   });
 });
