@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../lib/errors.js';
-import { labctl, tempDir } from '../helpers/cli.js';
+import { labctl } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
 
 const COMMANDS = ['create', 'up', 'halt', 'reboot', 'destroy', 'ssh', 'status', 'provision', 'logs', 'render', 'hosts', 'doctor'];
 

@@ -3,7 +3,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderBlock } from '../../lib/hosts.js';
-import { tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
 
 // A real crash, not a mock: a child process rewrites the hosts file through the built
 // lib/hosts.js and is SIGKILLed at staggered moments while writing. Whatever the moment, the file

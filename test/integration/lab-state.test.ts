@@ -7,7 +7,8 @@ import { ExitCode } from '../../lib/errors.js';
 import { addBlock } from '../../lib/hosts.js';
 import { renderVagrantfile } from '../../lib/render.js';
 import { writeLab } from '../../lib/state.js';
-import { labctl, tempDir } from '../helpers/cli.js';
+import { labctl } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
 
 // Commands that work on lab state without a VM, through the built binary and the real vagrant
 // (a lab whose VM was never created: `vagrant status` says not_created).

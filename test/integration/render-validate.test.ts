@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExternalCommandError } from '../../lib/errors.js';
 import { validate } from '../../lib/vagrant.js';
-import { labctl, tempDir } from '../helpers/cli.js';
+import { labctl } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
 
 // Every rendered Vagrantfile goes through the real `vagrant validate`. VirtualBox is not packaged
 // for Debian, so its file is validated with --ignore-provider, the strongest check possible here.

@@ -1,11 +1,10 @@
 import { cp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { checkStatic } from '../../lib/check/static.js';
+import { tempDir } from '../helpers/temp.js';
 
 // Each fixture is labctl's own compose/ with one small edit made at test time; `check --static`
 // must flag it under the right rule id. compose/ itself must pass.
@@ -14,7 +13,7 @@ const COMPOSE = resolve(import.meta.dirname, '..', '..', 'compose');
 const FILE = 'srcs/docker-compose.yml';
 
 async function copyProject(): Promise<string> {
-  const dir = join(await mkdtemp(join(tmpdir(), 'labctl-check-')), 'project');
+  const dir = join(await tempDir('labctl-check-'), 'project');
   await cp(COMPOSE, dir, { recursive: true, filter: (src) => !src.includes(`${COMPOSE}/secrets/`) });
   await mkdir(join(dir, 'secrets'), { recursive: true });
   return dir;

@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, writeFile, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addBlock, addHostsEntry, blockEntries, hasBlock, removeBlock, removeHostsEntry } from '../../lib/hosts.js';
+import { tempDir } from '../helpers/temp.js';
 
 const entry = { name: 'inception', ip: '192.168.56.10', domain: 'jdoe.42.fr' };
 const originals = {
@@ -53,7 +53,7 @@ describe('hosts block', () => {
 
 describe('hosts file on disk', () => {
   it('add twice, then remove restores the file and leaves no temp file', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'labctl-hosts-'));
+    const dir = await tempDir('labctl-hosts-');
     const path = join(dir, 'hosts');
     await writeFile(path, originals.commentsAndTabs, { mode: 0o644 });
     expect(await addHostsEntry(path, entry)).toBe(true);

@@ -1,11 +1,11 @@
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig, type LabConfig } from '../../lib/config.js';
 import { ConflictError } from '../../lib/errors.js';
 import { SECRET_FILES } from '../../lib/secrets.js';
 import { checkConflicts, listLabs, resolveLabName, writeLab, type Lab } from '../../lib/state.js';
+import { tempDir } from '../helpers/temp.js';
 
 const host = { usableProvider: 'libvirt' as const, hardwareVirtualization: false };
 const cfg = (over: Record<string, string>): LabConfig => resolveConfig({ login: 'jdoe', ...over }, host);
@@ -37,7 +37,7 @@ describe('conflicts between labs', () => {
 
 describe('lab state on disk', () => {
   it('writes lab.json, the Vagrantfile and 0600 secrets in a 0700 directory, keeping secrets on re-write', async () => {
-    const env = { LABCTL_HOME: await mkdtemp(join(tmpdir(), 'labctl-state-')) };
+    const env = { LABCTL_HOME: await tempDir('labctl-state-') };
     const written = await writeLab(cfg({}), 'Vagrantfile text', env);
     expect(JSON.parse(await readFile(written.paths.config, 'utf8'))).toMatchObject({ login: 'jdoe', domain: 'jdoe.42.fr' });
     expect((await stat(written.paths.dir)).mode & 0o777).toBe(0o700);
@@ -56,7 +56,7 @@ describe('lab state on disk', () => {
   });
 
   it('names the default lab: the only one, else inception', async () => {
-    const env = { LABCTL_HOME: await mkdtemp(join(tmpdir(), 'labctl-state-')) };
+    const env = { LABCTL_HOME: await tempDir('labctl-state-') };
     expect(await resolveLabName(undefined, env)).toBe('inception');
     await writeLab(cfg({ name: 'solo' }), '', env);
     expect(await resolveLabName(undefined, env)).toBe('solo');
