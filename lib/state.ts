@@ -1,5 +1,5 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import type { LabConfig } from './config.js';
+import { CONFIG_FIELDS, type LabConfig } from './config.js';
 import { ConflictError, LabctlError, NotFoundError } from './errors.js';
 import { labctlHome, labPaths, type LabPaths } from './paths.js';
 import { ensureSecrets } from './secrets.js';
@@ -57,6 +57,15 @@ export async function resolveLabName(name: string | undefined, env: NodeJS.Proce
   if (name) return name;
   const labs = await listLabs(env);
   return labs.length === 1 && labs[0] ? labs[0].config.name : DEFAULT_LAB_NAME;
+}
+
+/**
+ * What a re-run of create changes in an existing lab's settings, as "field old → new" (identity
+ * fields are not listed: a change there is a conflict, see checkConflicts).
+ */
+export function changedSettings(before: LabConfig, after: LabConfig): string[] {
+  const identity: readonly string[] = IDENTITY_FIELDS;
+  return CONFIG_FIELDS.filter((f) => f !== 'name' && !identity.includes(f) && before[f] !== after[f]).map((f) => `${f} ${String(before[f])} → ${String(after[f])}`);
 }
 
 /**

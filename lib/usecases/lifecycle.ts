@@ -4,7 +4,7 @@ import { labEndpoints, type Endpoint } from '../endpoints.js';
 import { LabctlError, NotFoundError } from '../errors.js';
 import { hostsFilePath } from '../paths.js';
 import { renderVagrantfile } from '../render.js';
-import { checkConflicts, listLabs, loadLab, readLab, removeLabDir, writeLab, type Lab } from '../state.js';
+import { changedSettings, checkConflicts, listLabs, loadLab, readLab, removeLabDir, writeLab, type Lab } from '../state.js';
 import * as vagrant from '../vagrant.js';
 import { configFromInput, type ConfigInput } from './config-input.js';
 import { ensureHostsEntry, hostsRemove } from './hosts.js';
@@ -39,8 +39,15 @@ export interface CreateResult {
 export async function createLab(opts: CreateOptions, reporter: Reporter): Promise<CreateResult> {
   const config = await configFromInput(opts);
   checkConflicts(config, await listLabs(opts.env));
-  const existed = (await readLab(config.name, opts.env)) !== undefined;
-  if (existed) reporter.info(`Lab "${config.name}" exists: resuming with its state and secrets.`);
+  const previous = await readLab(config.name, opts.env);
+  const existed = previous !== undefined;
+  if (previous) {
+    reporter.info(`Lab "${config.name}" exists: resuming with its state and secrets.`);
+    // Settings not given again fall back to their defaults: say so, since e.g. a missing --bonus
+    // removes the bonus services at provisioning.
+    const changes = changedSettings(previous.config, config);
+    if (changes.length > 0) reporter.warn(`this run changes the lab's settings: ${changes.join(', ')} (give the same flags again to keep them)`);
+  }
 
   const lab = await writeLab(config, renderVagrantfile(config), opts.env);
   const hostsLine = `${config.ip} ${config.domain}`;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig, type LabConfig } from '../../lib/config.js';
 import { ConflictError } from '../../lib/errors.js';
 import { SECRET_FILES } from '../../lib/secrets.js';
-import { checkConflicts, listLabs, resolveLabName, writeLab, type Lab } from '../../lib/state.js';
+import { changedSettings, checkConflicts, listLabs, resolveLabName, writeLab, type Lab } from '../../lib/state.js';
 import { tempDir } from '../helpers/temp.js';
 
 const host = { usableProvider: 'libvirt' as const, hardwareVirtualization: false };
@@ -32,6 +32,14 @@ describe('conflicts between labs', () => {
 
   it('allows re-creating the same lab (create is resumable), even with other memory', () => {
     expect(() => checkConflicts(cfg({ name: 'one', memory: '4096' }), [lab(cfg({ name: 'one' }))])).not.toThrow();
+  });
+
+  it('names the settings a re-run of create changes, such as a --bonus left out', () => {
+    const before = cfg({ bonus: 'true', memory: '4096' });
+    expect(changedSettings(before, cfg({ bonus: 'true', memory: '4096' }))).toEqual([]);
+    expect(changedSettings(before, cfg({}))).toEqual(['memory 4096 → 2048', 'bonus true → false']);
+    // Identity fields are checkConflicts' business, not listed here.
+    expect(changedSettings(before, cfg({ bonus: 'true', memory: '4096', login: 'other' }))).toEqual([]);
   });
 });
 
