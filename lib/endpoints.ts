@@ -1,8 +1,9 @@
 import type { LabConfig } from './config.js';
 
-// Where a user reaches each part of a lab. The paths are nginx's routes in compose/ (bonus
-// services sit behind nginx, so that 443 stays the only TLS entry); FTP is the one bonus service
-// with a port of its own, since its protocol cannot go through nginx.
+// Where a user reaches each bonus service of a lab (the site itself is the lab's URL). The paths
+// are nginx's routes in compose/ (those services sit behind nginx, so that 443 stays the only TLS
+// entry); FTP is the one bonus service with a port of its own, since its protocol cannot go
+// through nginx.
 
 /** compose/'s FTP user unless srcs/.env sets FTP_USER. */
 export const DEFAULT_FTP_USER = 'ftpuser';
@@ -14,12 +15,11 @@ export interface Endpoint {
   address: string;
 }
 
-export function labEndpoints(config: Pick<LabConfig, 'domain' | 'bonus'>): Endpoint[] {
+/** Empty for a lab without --bonus. */
+export function bonusEndpoints(config: Pick<LabConfig, 'domain' | 'bonus'>): Endpoint[] {
+  if (!config.bonus) return [];
   const site = `https://${config.domain}`;
-  const endpoints: Endpoint[] = [{ service: 'nginx', what: 'WordPress', address: `${site}/` }];
-  if (!config.bonus) return endpoints;
   return [
-    ...endpoints,
     { service: 'website', what: 'static site (B03)', address: `${site}/site/` },
     { service: 'adminer', what: 'Adminer, server "mariadb" (B04)', address: `${site}/adminer/` },
     { service: 'status', what: 'status of every service (B05)', address: `${site}/status/` },

@@ -1,7 +1,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { interruptSignal } from '../interrupt.js';
 import { rawConfigFromArgs, withConfigOptions, type ConfigArgs, type GlobalArgs } from '../options.js';
-import { labEndpoints } from '../../lib/endpoints.js';
+import { bonusEndpoints } from '../../lib/endpoints.js';
 import { formatDuration, note, print, rendererFor, reporterFor } from '../output.js';
 
 type Args = ConfigArgs & GlobalArgs & { hosts: boolean; provision: boolean; yes: boolean };
@@ -36,9 +36,9 @@ export const command: CommandModule<GlobalArgs, Args> = {
     );
     note(`Lab "${result.lab.config.name}" ready in ${formatDuration(Date.now() - started)}.`);
     print(result.url);
-    if (result.provisioned && result.lab.config.bonus) {
-      for (const e of labEndpoints(result.lab.config).filter((x) => x.service !== 'nginx')) note(`  ${e.address}  ${e.what}`);
+    if (result.provisioned) {
+      for (const e of bonusEndpoints(result.lab.config)) note(`  ${e.address}  ${e.what}`);
+      note(`Credentials: ${result.lab.paths.secrets}/ (0600). Shell: labctl ssh ${result.lab.config.name}`);
     }
-    if (result.provisioned) note(`Credentials: ${result.lab.paths.secrets}/ (0600). Shell: labctl ssh ${result.lab.config.name}`);
   },
 };

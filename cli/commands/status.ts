@@ -28,7 +28,7 @@ export const command: CommandModule<GlobalArgs, Args> = {
       print(`${r.name}\t${r.state}\t${r.provider}\t${r.ip}\t${r.url}`);
       for (const s of r.services ?? []) print(`  ${s.name}\t${s.state}${s.health ? ` (${s.health})` : ''}`);
       if (r.servicesError) print(`  services: ${r.servicesError}`);
-      for (const e of r.endpoints.filter((x) => x.service !== 'nginx')) print(`  ${e.address}\t${e.what}`);
+      for (const e of r.bonusEndpoints) print(`  ${e.address}\t${e.what}`);
     }
   },
 };

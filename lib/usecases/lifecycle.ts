@@ -1,6 +1,6 @@
 import { access, readFile } from 'node:fs/promises';
 import type { LabConfig } from '../config.js';
-import { labEndpoints, type Endpoint } from '../endpoints.js';
+import { bonusEndpoints, type Endpoint } from '../endpoints.js';
 import { LabctlError, NotFoundError } from '../errors.js';
 import { hostsFilePath } from '../paths.js';
 import { renderVagrantfile } from '../render.js';
@@ -159,8 +159,8 @@ export interface LabStatus {
   provider: string;
   ip: string;
   url: string;
-  /** The site, and with --bonus each bonus service's address. */
-  endpoints: Endpoint[];
+  /** Where each bonus service is reached; empty without --bonus. */
+  bonusEndpoints: Endpoint[];
   state: vagrant.VmState;
   dir: string;
 }
@@ -172,7 +172,7 @@ export async function labStatus(lab: Lab): Promise<LabStatus> {
     provider: lab.config.provider,
     ip: lab.config.ip,
     url: labUrl(lab.config),
-    endpoints: labEndpoints(lab.config),
+    bonusEndpoints: bonusEndpoints(lab.config),
     state: await vagrant.status(lab.paths),
     dir: lab.paths.dir,
   };

@@ -29,7 +29,7 @@ describe('lab state commands', () => {
     const r = await labctl(['status', '--json'], { env });
     expect(r.exitCode).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([
-      expect.objectContaining({ name: 'inception', login: 'jdoe', provider: 'libvirt', ip: '192.168.56.10', url: 'https://jdoe.42.fr', state: 'not_created', endpoints: [{ service: 'nginx', what: 'WordPress', address: 'https://jdoe.42.fr/' }] }),
+      expect.objectContaining({ name: 'inception', login: 'jdoe', provider: 'libvirt', ip: '192.168.56.10', url: 'https://jdoe.42.fr', state: 'not_created', bonusEndpoints: [] }),
     ]);
   });
 

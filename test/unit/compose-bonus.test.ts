@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { epsvPort, envValue, evaluateHealth, parseHealthLines, parseStatusReport, takeFtpReply, wordpressKeys } from '../../lib/check/bonus.js';
 import { checkStatic } from '../../lib/check/static.js';
-import { labEndpoints } from '../../lib/endpoints.js';
+import { bonusEndpoints } from '../../lib/endpoints.js';
 
 // Static checks of the bonus services of compose/ (../shared/SUBJECT.md B01–B05), read from the
 // files as graders read them, plus the pure parts of lib/check/bonus.ts. No Docker needed.
@@ -261,18 +261,18 @@ describe('lib/check/bonus.ts pure parts', () => {
   });
 });
 
-describe('the addresses labctl prints for a lab (lib/endpoints.ts)', () => {
+describe('the bonus addresses labctl prints for a lab (lib/endpoints.ts)', () => {
   const config = (bonus: boolean) => ({ domain: 'jdoe.42.fr', bonus });
 
-  it('lists only the site without bonus', () => {
-    expect(labEndpoints(config(false))).toEqual([{ service: 'nginx', what: 'WordPress', address: 'https://jdoe.42.fr/' }]);
+  it('lists nothing without bonus', () => {
+    expect(bonusEndpoints(config(false))).toEqual([]);
   });
 
   it('names with bonus one address per compose service that a user reaches, each routed or published by compose/', () => {
-    const endpoints = labEndpoints(config(true));
-    expect(endpoints.map((e) => e.service).sort()).toEqual(['adminer', 'ftp', 'nginx', 'status', 'website']);
+    const endpoints = bonusEndpoints(config(true));
+    expect(endpoints.map((e) => e.service).sort()).toEqual(['adminer', 'ftp', 'status', 'website']);
     const routes = read(SRCS, 'requirements', 'nginx', 'conf', 'bonus-locations.conf');
-    for (const e of endpoints.filter((x) => x.address.startsWith('https://') && x.service !== 'nginx')) {
+    for (const e of endpoints.filter((x) => x.address.startsWith('https://'))) {
       const path = new URL(e.address).pathname;
       expect(routes, `nginx routes ${path}`).toContain(`location ^~ ${path} {`);
       expect(compose.services[e.service], e.service).toBeDefined();
