@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ConflictError, ExternalCommandError, LabctlError, NotFoundError } from '../errors.js';
-import { addHostsEntry, blockEntries, canWrite, removeHostsEntry, type HostsEntry } from '../hosts.js';
+import { addBlock, blockEntries, canWrite, editHostsFile, parseBlocks, removeBlock, type HostsEntry } from '../hosts.js';
 import { hostsFilePath } from '../paths.js';
 import { runUnchecked } from '../run.js';
 
@@ -10,12 +10,9 @@ export interface HostsResult {
   line: string;
 }
 
-/** Refuses to map a domain that another lab's block already maps. */
-async function checkDomainFree(path: string, entry: HostsEntry): Promise<void> {
-  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') throw new NotFoundError(`hosts file ${path} does not exist`, { hint: 'create it, or point LABCTL_HOSTS_FILE at the right file' });
-    throw error;
-  });
+/** Refuses to map a domain that another lab's block already maps (and a file with a malformed block). */
+function checkDomainFree(text: string, entry: HostsEntry, path: string): void {
+  parseBlocks(text, path);
   const clash = blockEntries(text).find((e) => e.domain === entry.domain && e.name !== entry.name);
   if (clash) {
     throw new ConflictError(`${entry.domain} is already mapped to ${clash.ip} by lab "${clash.name}"`, {
@@ -24,27 +21,40 @@ async function checkDomainFree(path: string, entry: HostsEntry): Promise<void> {
   }
 }
 
+const missing = (path: string): NotFoundError =>
+  new NotFoundError(`hosts file ${path} does not exist`, { hint: 'create it, or point LABCTL_HOSTS_FILE at the right file' });
+
 export async function hostsAdd(entry: HostsEntry, env: NodeJS.ProcessEnv = process.env): Promise<HostsResult> {
   const path = hostsFilePath(env);
-  await checkDomainFree(path, entry);
-  const changed = await withPermissionHint(path, () => addHostsEntry(path, entry));
+  // The conflict check runs inside the edit, under the lock: checked apart, two labs could both
+  // see the domain free and both write it.
+  const edit = (text: string): string => {
+    checkDomainFree(text, entry, path);
+    return addBlock(text, entry, path);
+  };
+  const changed = await withFileErrors(path, () => editHostsFile(path, edit), () => {
+    throw missing(path);
+  });
   return { path, changed, line: `${entry.ip} ${entry.domain}` };
 }
 
 export async function hostsRemove(name: string, env: NodeJS.ProcessEnv = process.env): Promise<HostsResult> {
   const path = hostsFilePath(env);
-  const changed = await withPermissionHint(path, () => removeHostsEntry(path, name));
+  // No hosts file means no block: destroy finishes (ENOENT is "already gone").
+  const changed = await withFileErrors(path, () => editHostsFile(path, (text) => removeBlock(text, name, path)), () => false);
   return { path, changed, line: '' };
 }
 
-async function withPermissionHint<T>(path: string, action: () => Promise<T>): Promise<T> {
+async function withFileErrors<T>(path: string, action: () => Promise<T>, onMissing: () => T): Promise<T> {
   try {
     return await action();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return onMissing();
     if (code === 'EACCES' || code === 'EPERM') {
       throw new LabctlError(`cannot write ${path} (permission denied)`, { hint: 'run the same command with sudo', cause: error });
     }
+    if (code === 'EISDIR') throw new NotFoundError(`hosts file ${path} is a directory`, { hint: 'point LABCTL_HOSTS_FILE at a file', cause: error });
     throw error;
   }
 }
@@ -66,7 +76,14 @@ export interface EnsureHostsOptions {
 export async function ensureHostsEntry(opts: EnsureHostsOptions): Promise<HostsResult> {
   const path = hostsFilePath(opts.env);
   if (await canWrite(path)) return hostsAdd(opts.entry, opts.env);
-  await checkDomainFree(path, opts.entry);
+  // Checked here only to fail before sudo asks for a password; the sudo'd labctl checks again
+  // under the lock.
+  const text = await readFile(path, 'latin1').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw missing(path);
+    if (error.code === 'EISDIR') throw new NotFoundError(`hosts file ${path} is a directory`, { hint: 'point LABCTL_HOSTS_FILE at a file', cause: error });
+    throw error;
+  });
+  checkDomainFree(text, opts.entry, path);
   const argv = [process.execPath, ...process.execArgv, cliEntry(), 'hosts', 'add', '--login', opts.login, '--ip', opts.entry.ip, '--name', opts.entry.name];
   opts.onSudo(`sudo ${argv.join(' ')}`);
   // Interactive on purpose: sudo may ask for the password on this terminal, once.

@@ -1,5 +1,6 @@
+import { ConflictError } from '../../lib/errors.js';
 import type { ProvisionContext, ProvisionStep } from '../context.js';
-import { upsertGuestHosts } from '../guest-hosts.js';
+import { GUEST_HOSTS_WHERE, upsertGuestHosts } from '../guest-hosts.js';
 
 const HOSTS = '/etc/hosts';
 // /etc/hosts cannot be replaced by rename where it is a bind mount (containers, some VM images),
@@ -7,7 +8,15 @@ const HOSTS = '/etc/hosts';
 const WRITE_HOSTS_IN_PLACE = 'set -eu; cat > /etc/hosts.labctl-new; cat /etc/hosts.labctl-new > /etc/hosts; rm -f /etc/hosts.labctl-new';
 
 async function readHosts(ctx: ProvisionContext): Promise<string> {
-  return (await ctx.exec(['cat', HOSTS])).stdout;
+  const text = (await ctx.exec(['cat', HOSTS])).stdout;
+  // The command output arrives decoded as UTF-8: bytes that are not UTF-8 are already U+FFFD
+  // here, and writing the text back would destroy them, so such a file is left alone.
+  if (text.includes('\uFFFD')) {
+    throw new ConflictError(`${GUEST_HOSTS_WHERE} holds bytes that are not UTF-8, which labctl would not write back unchanged`, {
+      hint: `add \`127.0.0.1 ${ctx.config.domain}\` to /etc/hosts in the guest by hand (\`vagrant ssh\`, then \`sudoedit /etc/hosts\`), or remove those bytes`,
+    });
+  }
+  return text;
 }
 
 export const guestHostsStep: ProvisionStep = {
