@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ChildExitError, ExitCode, LabctlError, UsageError } from '../lib/errors.js';
+import { ChildExitError, ExitCode, fromSystemError, LabctlError, UsageError } from '../lib/errors.js';
+import { installInterruptHandlers } from '../lib/interrupt.js';
 import { LABCTL_VERSION } from '../lib/version.js';
 import { command as box } from './commands/box.js';
 import { command as check } from './commands/check.js';
@@ -22,12 +23,15 @@ import { command as up } from './commands/up.js';
 // every error ends here and becomes one line plus an exit code. Stacks only with --verbose.
 
 const argv = hideBin(process.argv);
-const verbose = argv.includes('--verbose') || argv.includes('-v');
+// -v is left free: Vagrant, Docker and npm use it for the version, so labctl takes -V/--version
+// for that too and spells verbose out.
+const verbose = argv.includes('--verbose');
+installInterruptHandlers();
 
 const parser = yargs(argv)
   .scriptName('labctl')
   .usage('$0 <command> [options]\n\nBoots a 42 Inception lab: Vagrant VM → Docker → NGINX (TLS) → WordPress → MariaDB.')
-  .option('verbose', { alias: 'v', type: 'boolean', describe: 'show full command output and stack traces', global: true })
+  .option('verbose', { type: 'boolean', describe: 'show full command output and stack traces', global: true })
   .option('quiet', { alias: 'q', type: 'boolean', describe: 'only print results and errors', global: true })
   .command(create)
   .command(up)
@@ -50,13 +54,21 @@ const parser = yargs(argv)
   .epilogue('Settings: flags > LABCTL_* environment > .env in the current directory > defaults.\nLab state: $LABCTL_HOME/<name> (default ~/.labctl). Docs: docs/ in the repository.')
   .help()
   .alias('help', 'h')
-  .version(LABCTL_VERSION)
+  .version('version', 'Show the version number', LABCTL_VERSION)
+  .alias('version', 'V')
   .wrap(Math.min(110, process.stdout.columns || 100))
   .fail((message, error) => {
-    throw error ?? new UsageError(message ?? 'invalid usage', { hint: 'see labctl --help' });
+    // yargs' own messages may span lines; the user gets one line and the way to the help.
+    throw error ?? new UsageError((message ?? 'invalid usage').replace(/\s*\n\s*/g, ' '), { hint: `see ${['labctl', commandWord()].filter(Boolean).join(' ')} --help` });
   });
 
-function report(error: unknown): number {
+function commandWord(): string {
+  const first = argv.find((a) => !a.startsWith('-'));
+  return first && /^[a-z]+$/.test(first) ? first : '';
+}
+
+function report(thrown: unknown): number {
+  const error = fromSystemError(thrown);
   if (error instanceof ChildExitError) return error.childExitCode;
   if (error instanceof LabctlError) {
     process.stderr.write(`labctl: ${error.message}\n`);

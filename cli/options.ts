@@ -2,7 +2,9 @@ import type { Argv } from 'yargs';
 import { BASE_IMAGE_MODES, DOCKER_SOURCES, LIBVIRT_DRIVERS, PROVIDERS, type RawConfig } from '../lib/config.js';
 
 // Lab settings shared by create and render. Every flag is read as a string and validated by
-// lib/config.ts, so a bad value gets the same one-line error whichever source it came from.
+// lib/config.ts, so a bad value gets the same one-line error (exit 3) whichever source it came
+// from: the choices are listed in the help text, not given to yargs, whose own check would answer
+// with a multi-line usage error instead.
 
 export interface ConfigArgs {
   name?: string;
@@ -23,20 +25,22 @@ export interface ConfigArgs {
 
 export function withConfigOptions<T>(y: Argv<T>): Argv<T & ConfigArgs> {
   return y
-    .option('name', { type: 'string', describe: 'lab name; its state lives in $LABCTL_HOME/<name> [default: inception]', group: 'Lab:' })
+    .positional('name', { type: 'string', describe: 'lab name; its state lives in $LABCTL_HOME/<name> [default: inception]' })
+    // --name is what older scripts and LABCTL_NAME's docs use; the positional name wins when both are given.
+    .option('name', { type: 'string', describe: 'the lab name, as an option (same as the positional name)', group: 'Lab:', hidden: true })
     .option('login', { type: 'string', describe: 'your 42 login: the site is https://<login>.42.fr (required)', group: 'Lab:' })
-    .option('provider', { type: 'string', choices: PROVIDERS, describe: 'hypervisor [default: the one `labctl doctor` finds, VirtualBox first]', group: 'Lab:' })
+    .option('provider', { type: 'string', describe: `hypervisor: ${PROVIDERS.join('|')} [default: the one \`labctl doctor\` finds, VirtualBox first]`, group: 'Lab:' })
     .option('ip', { type: 'string', describe: 'fixed host-only IP of the VM [default: 192.168.56.10]', group: 'Lab:' })
     .option('bonus', { type: 'boolean', describe: 'also run the bonus services (B01–B05): Redis cache, FTPS on 21, static site at /site/, Adminer at /adminer/, status at /status/ [default: false]', group: 'Lab:' })
     .option('memory', { type: 'string', describe: 'VM memory in MiB [default: 2048]', group: 'VM:' })
     .option('cpus', { type: 'string', describe: 'VM CPUs [default: 2]', group: 'VM:' })
     .option('box', { type: 'string', describe: 'Vagrant box [default: debian/trixie64; offline: labctl box build]', group: 'VM:' })
     .option('box-version', { type: 'string', describe: 'box version constraint', group: 'VM:' })
-    .option('libvirt-driver', { type: 'string', choices: LIBVIRT_DRIVERS, describe: 'libvirt accelerator; auto = kvm with hardware virtualization, else qemu [default: auto]', group: 'VM:' })
+    .option('libvirt-driver', { type: 'string', describe: `libvirt accelerator: ${LIBVIRT_DRIVERS.join('|')}; auto = kvm with hardware virtualization, else qemu [default: auto]`, group: 'VM:' })
     .option('apt-mirror', { type: 'string', describe: 'Debian mirror URL for the guest [default: the box\'s own]', group: 'Guest:' })
     .option('apt-proxy', { type: 'string', describe: 'HTTP proxy for the guest\'s apt', group: 'Guest:' })
-    .option('docker-source', { type: 'string', choices: DOCKER_SOURCES, describe: 'Docker from Debian packages or Docker\'s own apt repository [default: debian]', group: 'Guest:' })
-    .option('base-image', { type: 'string', choices: BASE_IMAGE_MODES, describe: 'debian:bookworm base: pull, build locally with debootstrap, or auto [default: auto]', group: 'Guest:' }) as Argv<T & ConfigArgs>;
+    .option('docker-source', { type: 'string', describe: `Docker from Debian packages or Docker's own apt repository: ${DOCKER_SOURCES.join('|')} [default: debian]`, group: 'Guest:' })
+    .option('base-image', { type: 'string', describe: `debian:bookworm base: ${BASE_IMAGE_MODES.join('|')} (pull, build locally with debootstrap, or pull else build) [default: auto]`, group: 'Guest:' }) as Argv<T & ConfigArgs>;
 }
 
 export function rawConfigFromArgs(args: ConfigArgs): RawConfig {

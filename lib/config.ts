@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ConfigError } from './errors.js';
+import { ConfigError, shorten } from './errors.js';
 
 // Pure configuration logic: no I/O here. Precedence is flags > LABCTL_* environment > .env file in
 // the working directory > defaults; the caller reads the environment and the .env file.
@@ -104,7 +104,27 @@ export function mergeSources(sources: ConfigSources): RawConfig {
   return raw;
 }
 
+/**
+ * No setting may hold a control character: values end up in apt sources, the Vagrantfile and
+ * shell-free argv, where a line break would smuggle in a second line (`Trusted: yes`).
+ */
+export function rejectControlCharacters(raw: RawConfig): void {
+  for (const field of CONFIG_FIELDS) {
+    const value = raw[field];
+    if (typeof value !== 'string') continue;
+    const at = value.search(CONTROL_CHARACTER);
+    if (at >= 0) {
+      const code = value.charCodeAt(at).toString(16).padStart(2, '0');
+      throw new ConfigError(field, `contains a control character (0x${code} at position ${at + 1})`, `remove line breaks, tabs and other control characters from ${envName(field)} / --${field.replaceAll('_', '-')}`);
+    }
+  }
+}
+
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
 export function resolveConfig(raw: RawConfig, host: HostFacts): LabConfig {
+  rejectControlCharacters(raw);
   const name = validateName(str(raw.name) ?? DEFAULTS.name, 'name');
   const loginRaw = str(raw.login);
   if (loginRaw === undefined) {
@@ -145,17 +165,32 @@ export function resolveConfig(raw: RawConfig, host: HostFacts): LabConfig {
 /** Directories of $LABCTL_HOME that are not labs. */
 export const RESERVED_LAB_NAMES: readonly string[] = ['boxes'];
 
-/** Lab names and logins share the 42 login shape: they become host names and Linux user names. */
+/**
+ * Accounts that exist on a Debian guest (or that the lab itself creates): a login equal to one of
+ * them would make provisioning take over that account (`root`) or clash with the lab's own users.
+ */
+export const RESERVED_LOGINS: readonly string[] = [
+  'root', 'daemon', 'bin', 'sys', 'sync', 'games', 'man', 'lp', 'mail', 'news', 'uucp', 'proxy', 'www-data', 'backup', 'list', 'irc', 'gnats', 'nobody',
+  'systemd-network', 'systemd-resolve', 'systemd-timesync', 'messagebus', 'sshd', 'polkitd', 'vagrant', 'docker', 'mysql', 'nginx', 'admin', 'administrator', 'localhost',
+];
+
+/**
+ * Lab names and logins share the 42 login shape: they become DNS labels (`<login>.42.fr`, the
+ * VM's host name) and Linux user names, so they start with a letter and do not end with '-'.
+ */
 export function validateName(value: string, field: 'name' | 'login'): string {
-  if (!/^[a-z][a-z0-9-]{0,31}$/.test(value)) {
+  if (!/^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/.test(value)) {
     throw new ConfigError(
       field,
-      `"${value}" is not valid`,
-      `use 1–32 lowercase letters, digits or '-', starting with a letter (e.g. --${field} ${field === 'login' ? 'jdoe' : 'inception'})`,
+      `"${shorten(value)}" is not valid`,
+      `use 1–32 lowercase letters, digits or '-', starting with a letter and not ending with '-' (e.g. --${field} ${field === 'login' ? 'jdoe' : 'inception'})`,
     );
   }
   if (field === 'name' && RESERVED_LAB_NAMES.includes(value)) {
-    throw new ConfigError('name', `"${value}" is reserved by labctl`, 'choose another --name');
+    throw new ConfigError('name', `"${value}" is reserved by labctl`, 'choose another lab name');
+  }
+  if (field === 'login' && RESERVED_LOGINS.includes(value)) {
+    throw new ConfigError('login', `"${value}" is a system account in the VM`, 'use your own 42 login (e.g. --login jdoe)');
   }
   return value;
 }
@@ -273,5 +308,9 @@ function optionalUrl(value: string | number | boolean | undefined, field: Config
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigError(field, `"${s}" is not an http(s) URL`, 'give an http:// or https:// URL');
   }
-  return s;
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new ConfigError(field, `"${s}" has credentials, a query or a fragment`, 'give a plain URL such as http://host:3142 or http://mirror/debian');
+  }
+  // Stored as the parser understood it, so what was validated is exactly what is used.
+  return url.href;
 }

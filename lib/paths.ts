@@ -1,6 +1,9 @@
+import { lstatSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { validateName } from './config.js';
+import { ExitCode, LabctlError } from './errors.js';
 
 /** `$LABCTL_HOME`, or `~/.labctl`. */
 export function labctlHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -9,6 +12,8 @@ export function labctlHome(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Where one lab keeps its state. */
 export interface LabPaths {
+  /** The lab's name: the directory's, always validated (never taken from lab.json). */
+  name: string;
   dir: string;
   /** The resolved LabConfig. */
   config: string;
@@ -21,9 +26,15 @@ export interface LabPaths {
   log: string;
 }
 
+/**
+ * Every lab path is made here, from a name that passed validateName, so that no name (from a flag,
+ * a positional argument, .env or lab.json) can point outside LABCTL_HOME (`../x`, `/etc`).
+ */
 export function labPaths(name: string, env: NodeJS.ProcessEnv = process.env): LabPaths {
+  validateName(name, 'name');
   const dir = join(labctlHome(env), name);
   return {
+    name,
     dir,
     config: join(dir, 'lab.json'),
     vagrantfile: join(dir, 'Vagrantfile'),
@@ -43,4 +54,30 @@ export function packageRoot(): string {
 
 export function hostsFilePath(env: NodeJS.ProcessEnv = process.env): string {
   return env.LABCTL_HOSTS_FILE && env.LABCTL_HOSTS_FILE !== '' ? env.LABCTL_HOSTS_FILE : '/etc/hosts';
+}
+
+/** Thrown when a path labctl is about to delete or run in is not a lab directory of LABCTL_HOME. */
+export class OutsideHomeError extends LabctlError {
+  override readonly exitCode = ExitCode.config;
+}
+
+/**
+ * Refuses to act on `dir` unless it is a direct child of LABCTL_HOME and a real directory (not a
+ * symbolic link to somewhere else). Called before every rm -r and every vagrant run.
+ */
+export function assertInsideHome(dir: string, env: NodeJS.ProcessEnv = process.env): void {
+  const home = labctlHome(env);
+  const rel = relative(home, resolve(dir));
+  if (rel === '' || rel.startsWith('..') || rel.includes(sep) || resolve(home, rel) !== resolve(dir)) {
+    throw new OutsideHomeError(`refusing to touch ${dir}: it is not a lab directory inside ${home}`, { hint: 'name a lab from `labctl status`' });
+  }
+  let isLink = false;
+  try {
+    isLink = lstatSync(dir).isSymbolicLink();
+  } catch {
+    return; // Nothing there yet (create makes it) or already gone (destroy is done).
+  }
+  if (isLink) {
+    throw new OutsideHomeError(`refusing to touch ${dir}: it is a symbolic link, not a lab directory`, { hint: `remove the link yourself (rm ${dir}) if it is not yours` });
+  }
 }

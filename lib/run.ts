@@ -1,5 +1,7 @@
-import { execa } from 'execa';
+import { appendFileSync } from 'node:fs';
+import { execa, type ResultPromise } from 'execa';
 import { AbortedError, ExternalCommandError, NotFoundError, TimeoutError } from './errors.js';
+import { forceSignal } from './interrupt.js';
 
 // The one seam through which labctl runs host programs: argv arrays, an explicit cwd, bounded
 // when asked, and every failure turned into a typed error that carries the command and its output.
@@ -22,6 +24,17 @@ export interface RunOptions {
   hint?: string;
   /** The fix shown when the program is not installed. */
   missingHint?: string;
+  /**
+   * Run in a process group of its own (vagrant): an abort forwards SIGINT to the whole group, so
+   * vagrant and the programs it started clean up, bounded by `interruptGraceMs`, then SIGKILL.
+   * A second Ctrl-C (lib/interrupt.ts forceSignal) kills the group at once.
+   */
+  processGroup?: boolean;
+  interruptGraceMs?: number;
+  /** Append the command line, its output and its exit code to this file (the lab's labctl.log). */
+  logFile?: string;
+  /** Say this when an abort stops the program (what the user can do next). */
+  abortHint?: string;
 }
 
 export interface RunResult {
@@ -32,6 +45,8 @@ export interface RunResult {
 
 /** Grace period between SIGTERM and SIGKILL when a command outlives its timeout. */
 const FORCE_KILL_AFTER_MS = 10_000;
+/** How long a process group gets to clean up after Ctrl-C (vagrant tidies its machine state). */
+export const INTERRUPT_GRACE_MS = 60_000;
 
 export function isRoot(): boolean {
   return process.getuid?.() === 0;
@@ -53,33 +68,47 @@ export async function run(file: string, args: readonly string[], opts: RunOption
 /** Like run(), but a non-zero exit is a result, not an error (probes, status checks). */
 export async function runUnchecked(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const [program = file, ...rest] = commandOf(file, args, opts);
-  const inherit = opts.interactive === true || opts.stream === true;
+  const argv = [program, ...rest];
+  const inherit = opts.interactive === true || (opts.stream === true && opts.logFile === undefined);
+  const logLine = opts.logFile === undefined ? undefined : lineLogger(opts.logFile);
+  logLine?.(`$ ${argv.join(' ')}`);
   const forward = function* (line: unknown) {
-    opts.log?.(String(line));
-    yield line;
+    const text = String(line);
+    opts.log?.(text);
+    logLine?.(`  ${text}`);
+    // Streamed and logged: the user sees the line on stderr (stdout is for labctl's results).
+    if (opts.stream === true) process.stderr.write(`${text}\n`);
+    else yield line;
   };
-  const output = inherit ? 'inherit' : opts.log ? ([forward, 'pipe'] as const) : 'pipe';
-  const r = await execa(program, rest, {
+  const transformed = opts.log !== undefined || logLine !== undefined;
+  const output = inherit ? 'inherit' : transformed ? ([forward, 'pipe'] as const) : 'pipe';
+  const group = opts.processGroup === true;
+  const child = execa(program, rest, {
     cwd: opts.cwd,
     env: opts.env,
     reject: false,
     timeout: opts.timeoutMs,
     forceKillAfterDelay: FORCE_KILL_AFTER_MS,
-    cancelSignal: opts.signal,
+    // A process group gets its signals from stopGroupOnAbort, not from execa's single kill.
+    ...(group ? { detached: true } : { cancelSignal: opts.signal }),
     stdin: opts.interactive ? 'inherit' : opts.input === undefined ? 'ignore' : 'pipe',
     ...(opts.input === undefined ? {} : { input: opts.input }),
     stdout: output,
     stderr: output,
     stripFinalNewline: true,
   });
-  const argv = [program, ...rest];
+  const stopGroup = group ? stopGroupOnAbort(child, opts) : undefined;
+  const r = await child.finally(() => stopGroup?.());
+  logLine?.(`  → exit ${r.exitCode ?? r.signal ?? '?'}`);
   if (r.timedOut) {
     throw new TimeoutError(`\`${argv.join(' ')}\` did not finish within ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`, {
       hint: opts.hint ?? 'the machine may be overloaded; retry, or read the log for the last step it reached',
       details: `${String(r.stdout ?? '')}\n${String(r.stderr ?? '')}`,
     });
   }
-  if (r.isCanceled) throw new AbortedError(`interrupted: ${argv.join(' ')}`, { hint: 'run the same command again to continue' });
+  if (r.isCanceled || (group && opts.signal?.aborted === true)) {
+    throw new AbortedError(`interrupted: ${argv.join(' ')}`, { hint: opts.abortHint ?? 'run the same command again to continue' });
+  }
   if (r.failed && r.exitCode === undefined) {
     if ((r.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
       throw new NotFoundError(`\`${program}\` is not installed or not on PATH`, { hint: opts.missingHint ?? 'run `labctl doctor` to see what is missing' });
@@ -87,6 +116,51 @@ export async function runUnchecked(file: string, args: readonly string[], opts: 
     throw new ExternalCommandError(argv, undefined, String(r.message), { cause: r.cause, ...(opts.hint === undefined ? {} : { hint: opts.hint }) });
   }
   return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+/**
+ * On abort, SIGINT to the child's whole group (as a terminal's Ctrl-C would), SIGKILL after the
+ * grace period or on a second Ctrl-C. Returns the function that removes the listeners.
+ */
+function stopGroupOnAbort(child: ResultPromise, opts: RunOptions): () => void {
+  const timers: NodeJS.Timeout[] = [];
+  const signalGroup = (signal: NodeJS.Signals) => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // ESRCH: the group is already gone, which is what we want.
+    }
+  };
+  const onAbort = () => {
+    signalGroup('SIGINT');
+    timers.push(setTimeout(() => signalGroup('SIGKILL'), opts.interruptGraceMs ?? INTERRUPT_GRACE_MS));
+  };
+  const onForce = () => signalGroup('SIGKILL');
+  const force = forceSignal();
+  // Once the leader has gone after an interrupt, whatever it left in its group (a child holding
+  // the output pipe open) would keep labctl waiting: it goes too.
+  child.once('exit', () => {
+    if (opts.signal?.aborted) signalGroup('SIGKILL');
+  });
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  force.addEventListener('abort', onForce, { once: true });
+  return () => {
+    for (const t of timers) clearTimeout(t);
+    opts.signal?.removeEventListener('abort', onAbort);
+    force.removeEventListener('abort', onForce);
+  };
+}
+
+function lineLogger(file: string): (line: string) => void {
+  return (line) => {
+    try {
+      appendFileSync(file, `${new Date().toISOString()} ${line}\n`, { mode: 0o600 });
+    } catch {
+      // The log is a help, never a reason to fail the command it describes.
+    }
+  };
 }
 
 function commandOf(file: string, args: readonly string[], opts: RunOptions): string[] {

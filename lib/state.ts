@@ -1,8 +1,11 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { CONFIG_FIELDS, type LabConfig } from './config.js';
-import { ConflictError, LabctlError, NotFoundError } from './errors.js';
-import { labctlHome, labPaths, type LabPaths } from './paths.js';
-import { ensureSecrets } from './secrets.js';
+import { chmod, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { BASE_IMAGE_MODES, CONFIG_FIELDS, DOCKER_SOURCES, PROVIDERS, type LabConfig } from './config.js';
+import { BrokenLabError, ConflictError, EnvironmentError, NotFoundError, shorten } from './errors.js';
+import { withFileLock } from './lock.js';
+import { assertInsideHome, labctlHome, labPaths, type LabPaths } from './paths.js';
+import { ensureSecrets, type SecretsReport } from './secrets.js';
 
 // Lab state lives in $LABCTL_HOME/<name>/: lab.json (the resolved config), the rendered Vagrantfile,
 // secrets/ (0600) and the cached ssh-config. Later commands need only the lab's name.
@@ -16,20 +19,97 @@ export interface Lab {
   paths: LabPaths;
 }
 
-export async function readLab(name: string, env: NodeJS.ProcessEnv = process.env): Promise<Lab | undefined> {
+/** A lab directory whose lab.json cannot be used; it is listed as broken and can be destroyed. */
+export interface BrokenLab {
+  name: string;
+  paths: LabPaths;
+  problem: string;
+}
+
+const LOGIN_SHAPE = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+
+// lab.json is read back as untrusted input: an edited, truncated or copied file must not drive
+// vagrant, rm or the hosts file. The shape mirrors LabConfig; `name` must be the directory's own.
+const labConfigSchema = z.object({
+  name: z.string().regex(LOGIN_SHAPE),
+  login: z.string().regex(LOGIN_SHAPE),
+  domain: z.string(),
+  provider: z.enum(PROVIDERS),
+  ip: z.string().refine((v) => isIP(v) === 4, 'not an IPv4 address'),
+  memory: z.number().int().positive(),
+  cpus: z.number().int().positive(),
+  box: z.string().regex(/^[A-Za-z0-9._/-]+$/),
+  box_version: z.string().optional(),
+  apt_mirror: z.string().optional(),
+  apt_proxy: z.string().optional(),
+  libvirt_driver: z.enum(['kvm', 'qemu']),
+  bonus: z.boolean(),
+  base_image: z.enum(BASE_IMAGE_MODES),
+  docker_source: z.enum(DOCKER_SOURCES),
+});
+
+/** The config in lab.json, checked; a string saying what is wrong otherwise. */
+export function parseLabJson(text: string, dirName: string): LabConfig | string {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return 'lab.json is not valid JSON';
+  }
+  const parsed = labConfigSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return `lab.json: ${issue?.path.join('.') || '(top level)'}: ${shorten(issue?.message ?? 'invalid', 80)}`;
+  }
+  const config = parsed.data;
+  if (config.name !== dirName) return `lab.json names lab "${config.name}", but it is in the directory of lab "${dirName}" (a copied lab?)`;
+  if (config.domain !== `${config.login}.42.fr`) return `lab.json: domain ${shorten(config.domain)} does not match login ${config.login}`;
+  return { ...config, box_version: config.box_version, apt_mirror: config.apt_mirror, apt_proxy: config.apt_proxy };
+}
+
+type LabRecord = { lab: Lab } | { broken: BrokenLab } | undefined;
+
+async function readRecord(name: string, env: NodeJS.ProcessEnv): Promise<LabRecord> {
   const paths = labPaths(name, env);
   let text: string;
   try {
+    const info = await lstat(paths.dir);
+    if (!info.isDirectory()) {
+      return { broken: { name, paths, problem: `${paths.dir} is ${info.isSymbolicLink() ? 'a symbolic link' : 'a file'}, not a lab directory` } };
+    }
     text = await readFile(paths.config, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    return { broken: { name, paths, problem: `cannot read ${paths.config} (${code ?? (error as Error).message})` } };
   }
-  try {
-    return { config: JSON.parse(text) as LabConfig, paths };
-  } catch (error) {
-    throw new LabctlError(`${paths.config} is not valid JSON`, { hint: `fix or delete it, then run \`labctl create --name ${name}\``, cause: error });
-  }
+  const config = parseLabJson(text, name);
+  return typeof config === 'string' ? { broken: { name, paths, problem: config } } : { lab: { config, paths } };
+}
+
+/** The lab, undefined when there is none; a BrokenLabError when its state cannot be used. */
+export async function readLab(name: string, env: NodeJS.ProcessEnv = process.env): Promise<Lab | undefined> {
+  const record = await readRecord(name, env);
+  if (record === undefined) return undefined;
+  if ('broken' in record) throw brokenError(record.broken);
+  return record.lab;
+}
+
+export function brokenError(broken: BrokenLab): BrokenLabError {
+  return new BrokenLabError(`lab "${broken.name}" is broken: ${broken.problem}`, {
+    hint: `remove it with \`labctl destroy ${broken.name} --force\` (it removes what exists and says what it could not)`,
+  });
+}
+
+/** A lab that may be broken: what destroy --force works from. */
+export async function readLabOrBroken(name: string, env: NodeJS.ProcessEnv = process.env): Promise<Lab | BrokenLab | undefined> {
+  const record = await readRecord(name, env);
+  if (record === undefined) return undefined;
+  return 'broken' in record ? record.broken : record.lab;
+}
+
+export function isBroken(lab: Lab | BrokenLab): lab is BrokenLab {
+  return 'problem' in lab;
 }
 
 export async function loadLab(name: string, env: NodeJS.ProcessEnv = process.env): Promise<Lab> {
@@ -40,23 +120,45 @@ export async function loadLab(name: string, env: NodeJS.ProcessEnv = process.env
   return lab;
 }
 
-export async function listLabs(env: NodeJS.ProcessEnv = process.env): Promise<Lab[]> {
+/** Every lab directory of LABCTL_HOME, readable or broken; other entries (locks, boxes) are skipped. */
+export async function scanLabs(env: NodeJS.ProcessEnv = process.env): Promise<{ labs: Lab[]; broken: BrokenLab[] }> {
+  const home = labctlHome(env);
   let names: string[];
   try {
-    names = (await readdir(labctlHome(env), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+    names = (await readdir(home, { withFileTypes: true })).filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { labs: [], broken: [] };
+    if (code === 'ENOTDIR') throw new EnvironmentError(`LABCTL_HOME ${home} is a file, not a directory`, { hint: 'move the file away, or set LABCTL_HOME to a directory' });
     throw error;
   }
-  const labs = await Promise.all(names.sort().map((n) => readLab(n, env)));
-  return labs.filter((l): l is Lab => l !== undefined);
+  const candidates = names.filter((n) => LOGIN_SHAPE.test(n) && n !== 'boxes').sort();
+  const records = await Promise.all(candidates.map((n) => readRecord(n, env)));
+  const labs: Lab[] = [];
+  const broken: BrokenLab[] = [];
+  for (const r of records) {
+    if (r === undefined) continue;
+    if ('broken' in r) broken.push(r.broken);
+    else labs.push(r.lab);
+  }
+  return { labs, broken };
+}
+
+/** The readable labs (a broken one never blocks commands on the others). */
+export async function listLabs(env: NodeJS.ProcessEnv = process.env): Promise<Lab[]> {
+  return (await scanLabs(env)).labs;
 }
 
 /** The lab a command means when none is named: the only lab there is, else "inception". */
 export async function resolveLabName(name: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  if (name) return name;
-  const labs = await listLabs(env);
-  return labs.length === 1 && labs[0] ? labs[0].config.name : DEFAULT_LAB_NAME;
+  if (name !== undefined) {
+    // The positional name is checked like --name: it becomes a path under LABCTL_HOME.
+    labPaths(name, env);
+    return name;
+  }
+  const { labs, broken } = await scanLabs(env);
+  const all = [...labs.map((l) => l.config.name), ...broken.map((b) => b.name)];
+  return all.length === 1 && all[0] ? all[0] : DEFAULT_LAB_NAME;
 }
 
 /**
@@ -82,6 +184,11 @@ export function checkConflicts(config: LabConfig, labs: readonly Lab[]): void {
           hint: `keep its settings, choose another --name, or run \`labctl destroy ${config.name}\` first`,
         });
       }
+    } else if (other.config.login === config.login) {
+      // One login is one domain: two labs would fight over <login>.42.fr (with --no-hosts too).
+      throw new ConflictError(`login ${config.login} already has lab "${other.config.name}" (${config.domain})`, {
+        hint: `use that lab (\`labctl status ${other.config.name}\`), or run \`labctl destroy ${other.config.name}\` first`,
+      });
     } else if (other.config.ip === config.ip) {
       throw new ConflictError(`ip ${config.ip} is already used by lab "${other.config.name}"`, {
         hint: `choose another --ip (e.g. ${suggestIp(labs)}) or run \`labctl destroy ${other.config.name}\``,
@@ -99,16 +206,51 @@ function suggestIp(labs: readonly Lab[]): string {
   return '192.168.57.10';
 }
 
-/** Writes lab.json, the Vagrantfile and any missing secrets. Existing secrets are kept. */
-export async function writeLab(config: LabConfig, vagrantfile: string, env: NodeJS.ProcessEnv = process.env): Promise<Lab> {
-  const paths = labPaths(config.name, env);
-  await mkdir(paths.dir, { recursive: true, mode: 0o700 });
-  await writeFile(paths.config, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  await writeFile(paths.vagrantfile, vagrantfile);
-  await ensureSecrets(paths.secrets);
-  return { config, paths };
+export interface WrittenLab extends Lab {
+  secrets: SecretsReport;
 }
 
+/**
+ * Writes lab.json and the Vagrantfile (each replaced whole: a crash leaves the old file or the new
+ * one) and any missing secrets. Existing secrets are kept; loose modes are tightened to 0600.
+ */
+export async function writeLab(config: LabConfig, vagrantfile: string, env: NodeJS.ProcessEnv = process.env): Promise<WrittenLab> {
+  const paths = labPaths(config.name, env);
+  assertInsideHome(paths.dir, env);
+  await mkdir(labctlHome(env), { recursive: true, mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EEXIST' || error.code === 'ENOTDIR') throw new EnvironmentError(`LABCTL_HOME ${labctlHome(env)} is not a directory`, { hint: 'move that file away, or set LABCTL_HOME to a directory' });
+    throw error;
+  });
+  await mkdir(paths.dir, { recursive: true, mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EEXIST') throw new EnvironmentError(`${paths.dir} is a file, not a lab directory`, { hint: `move it away, or choose another lab name` });
+    throw error;
+  });
+  await replaceFile(paths.config, `${JSON.stringify(config, null, 2)}\n`, 0o600);
+  await replaceFile(paths.vagrantfile, vagrantfile, 0o644);
+  const secrets = await ensureSecrets(paths.secrets);
+  return { config, paths, secrets };
+}
+
+async function replaceFile(path: string, content: string, mode: number): Promise<void> {
+  const tmp = `${path}.labctl-tmp-${process.pid}`;
+  await writeFile(tmp, content, { mode });
+  await chmod(tmp, mode);
+  await rename(tmp, path);
+}
+
+/**
+ * Runs `fn` while holding the lab's lock (`<name>.lock` beside its directory), so two labctl
+ * processes never change one lab at once; a lock left by a killed labctl goes stale by itself.
+ */
+export async function withLabLock<T>(name: string, fn: () => Promise<T>, env: NodeJS.ProcessEnv = process.env): Promise<T> {
+  const paths = labPaths(name, env);
+  await mkdir(labctlHome(env), { recursive: true, mode: 0o700 });
+  return withFileLock(paths.dir, fn, { what: `lab "${name}"` });
+}
+
+/** Removes the lab directory, after checking that it is one (inside LABCTL_HOME, not a link). */
 export async function removeLabDir(paths: LabPaths): Promise<void> {
+  assertInsideHome(paths.dir);
   await rm(paths.dir, { recursive: true, force: true });
 }
+

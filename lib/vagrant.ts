@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import type { Provider } from './config.js';
-import { LabctlError } from './errors.js';
-import type { LabPaths } from './paths.js';
+import { AbortedError, ExternalCommandError, LabctlError, NotFoundError } from './errors.js';
+import { interruptSignal } from './interrupt.js';
+import { assertInsideHome, type LabPaths } from './paths.js';
 import { run, runUnchecked } from './run.js';
 
 // Thin adapter over the vagrant CLI: argv arrays, cwd = the lab's directory, no decisions.
@@ -16,18 +17,29 @@ export interface SshTarget {
   privateKeyPath: string;
 }
 
-const VAGRANT_HINT = 'run `labctl doctor` to check Vagrant and the provider; the lab log is in the lab directory';
+const VAGRANT_HINT = 'run `labctl doctor` to check Vagrant and the provider; vagrant\'s output is in the lab log';
 
 // labctl pins its box and works offline: Vagrant's version and box-update checks would only
 // stall on a machine without internet.
 export const VAGRANT_ENV = { VAGRANT_CHECKPOINT_DISABLE: '1', VAGRANT_BOX_UPDATE_CHECK_DISABLE: '1' } as const;
 
-function vagrant(paths: LabPaths, args: string[], opts: { stream?: boolean } = {}) {
-  return run('vagrant', args, { cwd: paths.dir, stream: opts.stream ?? false, env: VAGRANT_ENV, hint: VAGRANT_HINT });
+function vagrant(paths: LabPaths, args: string[], opts: { stream?: boolean; abortHint?: string } = {}) {
+  // Vagrant only ever runs in a lab directory, and that directory must lie inside LABCTL_HOME.
+  assertInsideHome(paths.dir);
+  return run('vagrant', args, {
+    cwd: paths.dir,
+    stream: opts.stream ?? false,
+    env: VAGRANT_ENV,
+    hint: `${VAGRANT_HINT} (${paths.log})`,
+    logFile: paths.log,
+    processGroup: true,
+    signal: interruptSignal(),
+    ...(opts.abortHint === undefined ? {} : { abortHint: opts.abortHint }),
+  });
 }
 
-export async function up(paths: LabPaths, provider: Provider, stream: boolean): Promise<void> {
-  await vagrant(paths, ['up', '--provider', provider, '--no-provision'], { stream });
+export async function up(paths: LabPaths, provider: Provider, stream: boolean, abortHint?: string): Promise<void> {
+  await vagrant(paths, ['up', '--provider', provider, '--no-provision'], { stream, ...(abortHint === undefined ? {} : { abortHint }) });
 }
 
 export async function halt(paths: LabPaths, stream: boolean): Promise<void> {
@@ -43,10 +55,14 @@ export async function destroy(paths: LabPaths, stream: boolean): Promise<void> {
 }
 
 export async function status(paths: LabPaths): Promise<VmState> {
-  const r = await runUnchecked('vagrant', ['status', '--machine-readable'], { cwd: paths.dir, env: VAGRANT_ENV });
+  assertInsideHome(paths.dir);
+  const r = await runUnchecked('vagrant', ['status', '--machine-readable'], { cwd: paths.dir, env: VAGRANT_ENV, logFile: paths.log });
   if (r.exitCode !== 0) return 'unknown';
   return parseMachineState(r.stdout);
 }
+
+/** The states in which the VM answers SSH. */
+export const RUNNING_STATES: readonly VmState[] = ['running'];
 
 /** `1700000000,default,state,running` → running. */
 export function parseMachineState(output: string): VmState {
@@ -57,11 +73,39 @@ export function parseMachineState(output: string): VmState {
   return 'unknown';
 }
 
-/** Runs `vagrant ssh-config`, caches it for `labctl ssh`, and returns where to connect. */
-export async function refreshSshConfig(paths: LabPaths): Promise<SshTarget> {
-  const r = await vagrant(paths, ['ssh-config']);
+/**
+ * Runs `vagrant ssh-config`, caches it for `labctl ssh`, and returns where to connect. When the VM
+ * is not running, vagrant's own message is about its internals; the user gets the lab's state and
+ * the command that fixes it instead.
+ */
+export async function refreshSshConfig(paths: LabPaths, labName = paths.name): Promise<SshTarget> {
+  let r;
+  try {
+    r = await vagrant(paths, ['ssh-config']);
+  } catch (error) {
+    if (error instanceof AbortedError || !(error instanceof ExternalCommandError)) throw error;
+    throw await notRunningError(paths, labName, error);
+  }
   await writeFile(paths.sshConfig, `${r.stdout}\n`, { mode: 0o600 });
   return parseSshConfig(r.stdout);
+}
+
+/** The error for "the VM cannot be reached": which state it is in, and what to run. */
+export async function notRunningError(paths: LabPaths, labName: string, cause?: unknown): Promise<LabctlError> {
+  const state = await status(paths).catch(() => 'unknown' as const);
+  if (state === 'not_created') {
+    return new NotFoundError(`lab "${labName}" has no VM (never created, or removed outside labctl)`, {
+      hint: `run \`labctl create ${labName} --login …\` again to make it, or \`labctl destroy ${labName} --force\` to remove the lab`,
+      cause,
+    });
+  }
+  if (state === 'running') {
+    return new ExternalCommandError(['vagrant', 'ssh-config'], undefined, String((cause as Error | undefined)?.message ?? ''), {
+      hint: `the VM runs but vagrant cannot describe it; see ${paths.log}, or \`labctl reboot ${labName}\``,
+      cause,
+    });
+  }
+  return new NotFoundError(`lab "${labName}" is not running (VM state: ${state})`, { hint: `start it with \`labctl up ${labName}\``, cause });
 }
 
 export function parseSshConfig(text: string): SshTarget {

@@ -1,5 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { LabctlError } from '../../lib/errors.js';
+import { CheckFailedError, UsageError } from '../../lib/errors.js';
 import type { CheckResult } from '../../lib/check/types.js';
 import { withLabName, type GlobalArgs } from '../options.js';
 import { print } from '../output.js';
@@ -23,6 +23,8 @@ export const command: CommandModule<GlobalArgs, Args> = {
     const { summarize } = await import('../../lib/check/types.js');
     let results: CheckResult[];
     if (args.static !== undefined) {
+      // Grading the current directory by accident (a forgotten argument) would grade the wrong thing.
+      if (args.static.trim() === '') throw new UsageError('--static needs the project folder', { hint: 'e.g. labctl check --static ~/inception (the folder with the Makefile and srcs/)' });
       const { checkStatic } = await import('../../lib/check/static.js');
       results = await checkStatic(args.static);
     } else {
@@ -34,22 +36,23 @@ export const command: CommandModule<GlobalArgs, Args> = {
     if (args.json) {
       print(JSON.stringify({ summary, results }, null, 2));
     } else {
+      // Failures first, so that what needs fixing is on screen without scrolling; the summary last.
+      const failures = results.filter((r) => r.verdict === 'fail');
+      if (failures.length > 0) {
+        print('Failed:');
+        for (const r of failures) print(`  ${MARK.fail} ${r.id.padEnd(28)} ${r.reason}${r.evidence ? `\n      ${r.evidence}` : ''}`);
+        print('');
+      }
       let rule = '';
-      for (const r of results) {
+      for (const r of results.filter((x) => x.verdict !== 'fail')) {
         if (r.rule !== rule) {
           rule = r.rule;
           print(rule);
         }
-        print(`  ${MARK[r.verdict]} ${r.id.padEnd(28)} ${r.reason}${r.verdict === 'fail' && r.evidence ? `\n      ${r.evidence}` : ''}`);
+        print(`  ${MARK[r.verdict]} ${r.id.padEnd(28)} ${r.reason}`);
       }
       print(`${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
     }
-    if (summary.failed > 0) throw new CheckFailedError(summary.failed);
+    if (summary.failed > 0) throw new CheckFailedError(`${summary.failed} check(s) failed`, { hint: 'each ✘ line says what to fix' });
   },
 };
-
-class CheckFailedError extends LabctlError {
-  constructor(failed: number) {
-    super(`${failed} check(s) failed`, { hint: 'each ✘ line says what to fix' });
-  }
-}

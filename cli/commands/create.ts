@@ -7,7 +7,7 @@ import { formatDuration, note, print, rendererFor, reporterFor } from '../output
 type Args = ConfigArgs & GlobalArgs & { hosts: boolean; provision: boolean; yes: boolean };
 
 export const command: CommandModule<GlobalArgs, Args> = {
-  command: 'create',
+  command: 'create [name]',
   describe: 'Create a lab: Vagrant VM, hosts entry, Docker and the Inception stack',
   builder: (y: Argv<GlobalArgs>) =>
     withConfigOptions(y)
@@ -17,7 +17,7 @@ export const command: CommandModule<GlobalArgs, Args> = {
       .example('$0 create --login jdoe', 'VM at 192.168.56.10, site at https://jdoe.42.fr')
       .example('$0 create --login jdoe --provider libvirt --memory 4096', 'on Linux with libvirt/KVM')
       .example('$0 create --login jdoe --bonus', 'with the bonus services: 8 containers instead of 3')
-      .example('$0 create --login jdoe --name lab2 --ip 192.168.56.11', 'a second lab beside the first')
+      .example('$0 create lab2 --login jdoe2 --ip 192.168.56.11', 'a second lab beside the first (its own login and IP)')
       .example('LABCTL_LOGIN=jdoe $0 create --no-hosts', 'settings from the environment (or .env); print the hosts line') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
     const { createLab } = await import('../../lib/usecases/lifecycle.js');

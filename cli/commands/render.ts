@@ -5,7 +5,7 @@ import { print } from '../output.js';
 type Args = ConfigArgs & GlobalArgs;
 
 export const command: CommandModule<GlobalArgs, Args> = {
-  command: 'render',
+  command: 'render [name]',
   describe: 'Print the Vagrantfile a lab with these settings would get (no side effect)',
   builder: (y: Argv<GlobalArgs>) =>
     withConfigOptions(y)

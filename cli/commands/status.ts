@@ -25,6 +25,10 @@ export const command: CommandModule<GlobalArgs, Args> = {
       return;
     }
     for (const r of rows) {
+      if (r.state === 'broken') {
+        print(`${r.name}\tbroken\t${r.problem ?? ''}\t(remove: labctl destroy ${r.name} --force)`);
+        continue;
+      }
       print(`${r.name}\t${r.state}\t${r.provider}\t${r.ip}\t${r.url}`);
       for (const s of r.services ?? []) print(`  ${s.name}\t${s.state}${s.health ? ` (${s.health})` : ''}`);
       if (r.servicesError) print(`  services: ${r.servicesError}`);

@@ -3,13 +3,18 @@ import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { mergeSources, resolveConfig, type LabConfig, type RawConfig } from '../config.js';
 import { probeHostFacts } from '../doctor.js';
+import { EnvironmentError } from '../errors.js';
 
 /** Reads `.env` in the working directory (LABCTL_* keys); a missing file is no error. */
 export async function readDotenv(cwd: string): Promise<Record<string, string>> {
+  const path = join(cwd, '.env');
   try {
-    return parseDotenv(await readFile(join(cwd, '.env'), 'utf8'));
+    return parseDotenv(await readFile(path, 'utf8'));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return {};
+    if (code === 'EISDIR') throw new EnvironmentError(`${path} is a directory; labctl reads settings from a .env file`, { hint: 'rename or remove that directory, or run labctl from another folder' });
+    if (code === 'EACCES' || code === 'EPERM') throw new EnvironmentError(`cannot read ${path} (permission denied)`, { hint: `make it readable (chmod u+r ${path}) or remove it` });
     throw error;
   }
 }

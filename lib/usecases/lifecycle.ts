@@ -1,13 +1,14 @@
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { LabConfig } from '../config.js';
+import { preflight, preflightError } from '../doctor.js';
 import { bonusEndpoints, type Endpoint } from '../endpoints.js';
-import { LabctlError, NotFoundError } from '../errors.js';
+import { AbortedError, ExternalCommandError, NotFoundError } from '../errors.js';
 import { hostsFilePath } from '../paths.js';
 import { renderVagrantfile } from '../render.js';
-import { changedSettings, checkConflicts, listLabs, loadLab, readLab, removeLabDir, writeLab, type Lab } from '../state.js';
+import { brokenError, changedSettings, checkConflicts, loadLab, readLabOrBroken, isBroken, removeLabDir, scanLabs, withLabLock, writeLab, type Lab } from '../state.js';
 import * as vagrant from '../vagrant.js';
 import { configFromInput, type ConfigInput } from './config-input.js';
-import { ensureHostsEntry, hostsRemove } from './hosts.js';
+import { ensureHostsEntry } from './hosts.js';
 import { provisionLab, type ProvisionOptions, type ProvisionSummary } from './provision.js';
 import { commandLine } from '../../provision/quote.js';
 
@@ -35,11 +36,20 @@ export interface CreateResult {
   provisioned: ProvisionSummary | undefined;
 }
 
-/** validate → write state → hosts entry → vagrant up → provisioning → URL. Resumable. */
+/** validate → preflight → write state → hosts entry → vagrant up → provisioning → URL. Resumable. */
 export async function createLab(opts: CreateOptions, reporter: Reporter): Promise<CreateResult> {
   const config = await configFromInput(opts);
-  checkConflicts(config, await listLabs(opts.env));
-  const previous = await readLab(config.name, opts.env);
+  // What create needs from the machine is checked before anything is written (doctor's probes).
+  const problem = preflightError(await preflight({ provider: config.provider, hosts: opts.hosts, env: opts.env }));
+  if (problem) throw problem;
+  return withLabLock(config.name, () => createLocked(config, opts, reporter), opts.env);
+}
+
+async function createLocked(config: LabConfig, opts: CreateOptions, reporter: Reporter): Promise<CreateResult> {
+  const { labs } = await scanLabs(opts.env);
+  checkConflicts(config, labs);
+  const previous = await readLabOrBroken(config.name, opts.env);
+  if (previous && isBroken(previous)) throw brokenError(previous);
   const existed = previous !== undefined;
   if (previous) {
     reporter.info(`Lab "${config.name}" exists: resuming with its state and secrets.`);
@@ -50,6 +60,7 @@ export async function createLab(opts: CreateOptions, reporter: Reporter): Promis
   }
 
   const lab = await writeLab(config, renderVagrantfile(config), opts.env);
+  if (lab.secrets.tightened.length > 0) reporter.warn(`tightened ${lab.secrets.tightened.map((f) => `secrets/${f}`).join(', ')} to mode 0600 (they were readable by others)`);
   const hostsLine = `${config.ip} ${config.domain}`;
   let hostsWritten = false;
   try {
@@ -71,7 +82,19 @@ export async function createLab(opts: CreateOptions, reporter: Reporter): Promis
   }
 
   reporter.info(`Starting the VM (vagrant up --provider ${config.provider}${config.provider === 'libvirt' ? `, driver ${config.libvirt_driver}` : ''}); this takes minutes…`);
-  await vagrant.up(lab.paths, config.provider, reporter.streamTools);
+  const next = `\`labctl create ${config.name} --login ${config.login}\` resumes it, \`labctl destroy ${config.name}\` removes it`;
+  try {
+    await vagrant.up(lab.paths, config.provider, reporter.streamTools, next);
+  } catch (error) {
+    if (error instanceof AbortedError) throw new AbortedError(`interrupted while starting the VM of lab "${config.name}"`, { hint: next, cause: error });
+    if (error instanceof ExternalCommandError) {
+      throw new ExternalCommandError(error.command, error.code, error.output, {
+        hint: `vagrant's output is in ${lab.paths.log}; fix the cause (\`labctl doctor\`), then ${next} (--force if it will not go)`,
+        cause: error,
+      });
+    }
+    throw error;
+  }
   await vagrant.refreshSshConfig(lab.paths);
 
   let provisioned: ProvisionSummary | undefined;
@@ -114,44 +137,42 @@ async function waitForStack(lab: Lab, reporter: Reporter): Promise<void> {
 
 export async function upLab(name: string, reporter: Reporter, env: NodeJS.ProcessEnv = process.env): Promise<Lab> {
   const lab = await loadLab(name, env);
-  await vagrant.up(lab.paths, lab.config.provider, reporter.streamTools);
+  await withLabLock(name, () => vagrant.up(lab.paths, lab.config.provider, reporter.streamTools), env);
   await waitForStack(lab, reporter);
   return lab;
 }
 
+/** Idempotent: a VM that is already stopped is left alone, and the user is told so. */
 export async function haltLab(name: string, reporter: Reporter, env: NodeJS.ProcessEnv = process.env): Promise<Lab> {
   const lab = await loadLab(name, env);
-  await vagrant.halt(lab.paths, reporter.streamTools);
+  const state = await requireVm(lab, 'halt');
+  if (state === 'poweroff' || state === 'shutoff') {
+    reporter.info(`The VM of lab "${name}" was already stopped (${state}).`);
+    return lab;
+  }
+  await withLabLock(name, () => vagrant.halt(lab.paths, reporter.streamTools), env);
   return lab;
 }
 
 export async function rebootLab(name: string, reporter: Reporter, env: NodeJS.ProcessEnv = process.env): Promise<Lab> {
   const lab = await loadLab(name, env);
-  await vagrant.reload(lab.paths, reporter.streamTools);
+  await requireVm(lab, 'reboot');
+  await withLabLock(name, () => vagrant.reload(lab.paths, reporter.streamTools), env);
   await waitForStack(lab, reporter);
   return lab;
 }
 
-/** vagrant destroy -f, then the hosts block, then the lab directory: each step safe to repeat. */
-export async function destroyLab(name: string, reporter: Reporter, env: NodeJS.ProcessEnv = process.env): Promise<Lab> {
-  const lab = await loadLab(name, env);
-  const hasVagrantState = await access(`${lab.paths.dir}/.vagrant`).then(
-    () => true,
-    () => false,
-  );
-  if (hasVagrantState) await vagrant.destroy(lab.paths, reporter.streamTools);
-  try {
-    const r = await hostsRemove(lab.config.name, env);
-    if (r.changed) reporter.info(`Removed the labctl ${lab.config.name} block from ${r.path}.`);
-  } catch (error) {
-    throw new LabctlError(`the VM is gone but the hosts entry could not be removed: ${(error as Error).message}`, {
-      hint: `run \`sudo labctl hosts remove --login ${lab.config.login} --name ${lab.config.name}\`, then \`labctl destroy ${name}\` again`,
-      cause: error,
+/** The VM's state, or a NotFoundError saying how to get a VM when there is none. */
+async function requireVm(lab: Lab, verb: string): Promise<vagrant.VmState> {
+  const state = await vagrant.status(lab.paths);
+  if (state === 'not_created') {
+    throw new NotFoundError(`lab "${lab.config.name}" has no VM to ${verb} (never created, or removed outside labctl)`, {
+      hint: `\`labctl create ${lab.config.name} --login ${lab.config.login}\` makes it, \`labctl destroy ${lab.config.name} --force\` removes the lab`,
     });
   }
-  await removeLabDir(lab.paths);
-  return lab;
+  return state;
 }
+
 
 export interface LabStatus {
   name: string;
@@ -161,8 +182,10 @@ export interface LabStatus {
   url: string;
   /** Where each bonus service is reached; empty without --bonus. */
   bonusEndpoints: Endpoint[];
-  state: vagrant.VmState;
+  /** Vagrant's machine state, or `broken` when the lab's state cannot be read (see `problem`). */
+  state: vagrant.VmState | 'broken';
   dir: string;
+  problem?: string;
 }
 
 export async function labStatus(lab: Lab): Promise<LabStatus> {
@@ -204,4 +227,15 @@ export async function sshArgv(name: string, command: readonly string[], env: Nod
   if (!text.trim()) throw new NotFoundError(`no SSH settings for lab "${name}"`, { hint: `run \`labctl up ${name}\`` });
   // -t only for an interactive shell: a command's output must stay byte-exact for pipes.
   return ['-F', lab.paths.sshConfig, ...(command.length > 0 ? [] : ['-t']), vagrant.sshConfigHostAlias(text), ...remoteCommand(command)];
+}
+
+/**
+ * Why `labctl ssh` could not reach the VM (ssh exited 255): the lab's state and the fix. Asked only
+ * after a failure, so that a working `labctl ssh` never pays for `vagrant status`.
+ */
+export async function sshUnreachable(name: string, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Error> {
+  const lab = await loadLab(name, env);
+  const state = await vagrant.status(lab.paths);
+  if (state !== 'running') return vagrant.notRunningError(lab.paths, name);
+  return new ExternalCommandError(['ssh', ...argv], 255, '', { hint: `the VM runs but SSH failed; \`labctl up ${name}\` refreshes the SSH settings, \`labctl reboot ${name}\` restarts it` });
 }

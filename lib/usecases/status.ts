@@ -1,6 +1,6 @@
 import type { LabStatus } from './lifecycle.js';
 import { labStatus } from './lifecycle.js';
-import { listLabs, loadLab } from '../state.js';
+import { readLabOrBroken, isBroken, loadLab, scanLabs, type BrokenLab, type Lab } from '../state.js';
 import { refreshSshConfig } from '../vagrant.js';
 
 export interface ServiceStatus {
@@ -31,10 +31,28 @@ async function withServices(status: LabStatus, name: string, env: NodeJS.Process
   }
 }
 
-export async function statusOf(name: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<LabStatusWithServices[]> {
-  const labs = name ? [await loadLab(name, env)] : await listLabs(env);
-  return Promise.all(labs.map(async (lab) => withServices(await labStatus(lab), lab.config.name, env)));
+function brokenStatus(b: BrokenLab): LabStatusWithServices {
+  return { name: b.name, login: '', provider: '', ip: '', url: '', bonusEndpoints: [], state: 'broken', dir: b.paths.dir, problem: b.problem };
 }
+
+/** One row per lab; a broken lab is a row saying so, never an error that hides the others. */
+export async function statusOf(name: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<LabStatusWithServices[]> {
+  let labs: (Lab | BrokenLab)[];
+  if (name !== undefined) {
+    const one = await readLabOrBroken(name, env);
+    if (one === undefined) await loadLab(name, env); // throws the "no lab named" error
+    labs = one === undefined ? [] : [one];
+  } else {
+    const all = await scanLabs(env);
+    labs = [...all.labs, ...all.broken].sort((a, b) => labName(a).localeCompare(labName(b)));
+  }
+  return Promise.all(labs.map(async (lab) => (isBroken(lab) ? brokenStatus(lab) : withServices(await labStatus(lab), lab.config.name, env))));
+}
+
+function labName(lab: Lab | BrokenLab): string {
+  return isBroken(lab) ? lab.name : lab.config.name;
+}
+
 
 export async function streamLabLogs(name: string, opts: { service: string | undefined; follow: boolean; tail: string }, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const lab = await loadLab(name, env);
