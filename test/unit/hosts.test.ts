@@ -1,8 +1,9 @@
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../lib/errors.js';
 import { addBlock, addHostsEntry, blockEntries, hasBlock, journalPath, recoverHostsFile, removeBlock, removeHostsEntry } from '../../lib/hosts.js';
+import { withFileLock } from '../../lib/lock.js';
 import { GUEST_HOSTS_BEGIN, guestHostsBlock, upsertGuestHosts } from '../../provision/guest-hosts.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -191,5 +192,32 @@ describe('guest /etc/hosts block', () => {
     const error = refusal(() => upsertGuestHosts(text, 'jdoe.42.fr'));
     expect(error.message.startsWith(`the guest's /etc/hosts${message}`)).toBe(true);
     expect(error.hint).toMatch(/labctl never removes lines it did not write/);
+  });
+});
+
+describe('file lock', () => {
+  it('a held lock: the second taker waits a bounded time, then gets a ConflictError naming the holder and the fix', async () => {
+    const dir = await tempDir('labctl-lock-');
+    const path = join(dir, 'hosts');
+    await writeFile(path, '');
+    const started = Date.now();
+    const error = await withFileLock(path, () => withFileLock(path, async () => 'not reached', { waitMs: 300 }).catch((e: unknown) => e));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect((error as ConflictError).message).toMatch(new RegExp(`^another labctl is editing ${path} \\(lock held by pid ${process.pid} on `));
+    expect((error as ConflictError).hint).toBe(`retry, or remove ${path}.lock if no labctl runs`);
+    expect(await readdir(dir)).toEqual(['hosts']);
+  });
+
+  it('takes over the lock a killed labctl left once it is stale, and cleans it up', async () => {
+    const dir = await tempDir('labctl-lock-');
+    const path = join(dir, 'hosts');
+    await writeFile(path, '');
+    await mkdir(`${path}.lock`);
+    await writeFile(join(`${path}.lock`, 'owner'), 'pid 999999 on nowhere (labctl hosts add) since long ago\n');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(`${path}.lock`, old, old);
+    expect(await withFileLock(path, async () => 'ran')).toBe('ran');
+    expect(await readdir(dir)).toEqual(['hosts']);
   });
 });
