@@ -1,7 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
-import type { ClientChannel, SFTPWrapper } from 'ssh2';
-import { AbortedError, LabctlError, NotFoundError, RemoteCommandError, TimeoutError, tail } from '../lib/errors.js';
+import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
+import { AbortedError, ExitCode, LabctlError, NotFoundError, RemoteCommandError, TimeoutError, tail } from '../lib/errors.js';
 import { commandLine, displayCommand, wrapArgv, type PrivilegeOptions } from './quote.js';
 
 // The SSH adapter: connecting, running argv arrays, writing files. It takes no decisions about
@@ -29,18 +30,98 @@ export const ERROR_OUTPUT_LINES = 20;
 
 export const SSH_UNREACHABLE_HINT = 'VM not booted / wrong IP / firewall — run `labctl status`, `labctl up`';
 
+export const CONNECTION_LOST_HINT = 'the VM rebooted or stopped, or sshd went away — run `labctl status`, then try again';
+
+/**
+ * The SSH connection went away under labctl (a reboot resets it, a halt or a killed sshd closes
+ * it). A command that was running gets this, and so does every later call on that connection.
+ */
+export class ConnectionLostError extends LabctlError {
+  override readonly exitCode = ExitCode.remote;
+}
+
+/**
+ * A NodeSSH that knows when its ssh2 client died. ssh2 emits 'error' on a reset (ECONNRESET,
+ * keepalive timeout) and a client with no 'error' listener crashes the process (defect 16).
+ */
+class TrackedConnection extends NodeSSH {
+  /** Set once, by the first of error/end/close/dispose; never cleared (a new connect is a new object). */
+  lost: ConnectionLostError | undefined;
+  private readonly waiters = new Set<(error: ConnectionLostError) => void>();
+
+  constructor(readonly label: string) {
+    super();
+  }
+
+  watch(client: Client): void {
+    // Errors while connecting also reach node-ssh's own listener, which rejects connect().
+    client.on('error', (error: Error) => this.markLost(`was lost: ${errorText(error)}`, error));
+    client.on('end', () => this.markLost('was closed by the guest'));
+    client.on('close', () => this.markLost('was closed'));
+  }
+
+  markLost(how: string, cause?: unknown): void {
+    if (this.lost) return;
+    this.lost = new ConnectionLostError(`SSH connection to ${this.label} ${how}`, { hint: CONNECTION_LOST_HINT, cause });
+    for (const wake of this.waiters) wake(this.lost);
+    this.waiters.clear();
+  }
+
+  /** Resolves (never rejects) when the connection is lost; `cancel` stops waiting. */
+  whenLost(): { lost: Promise<ConnectionLostError>; cancel: () => void } {
+    if (this.lost) return { lost: Promise.resolve(this.lost), cancel: () => {} };
+    let wake: (error: ConnectionLostError) => void = () => {};
+    const lost = new Promise<ConnectionLostError>((resolve) => (wake = resolve));
+    this.waiters.add(wake);
+    return { lost, cancel: () => this.waiters.delete(wake) };
+  }
+
+  override dispose(): void {
+    this.markLost('was closed by labctl');
+    super.dispose();
+  }
+}
+
+/** The error a call on a lost connection gets: what it was doing, and why the link is gone. */
+function lostError(conn: TrackedConnection, doing: string): ConnectionLostError {
+  const lost = conn.lost as ConnectionLostError;
+  return new ConnectionLostError(`${lost.message} (${doing})`, { hint: CONNECTION_LOST_HINT, cause: lost.cause ?? lost });
+}
+
+/** Whether `conn` is known to be dead: every later call on it fails at once with ConnectionLostError. */
+export function connectionLost(conn: Connection): ConnectionLostError | undefined {
+  return conn instanceof TrackedConnection ? conn.lost : undefined;
+}
+
 /** One connection attempt. Host keys are not verified, as with `vagrant ssh-config`'s StrictHostKeyChecking no: the guest is a fresh VM on a host-only network. */
 export async function connect(target: SshTarget, readyTimeoutMs = SSH_ATTEMPT_TIMEOUT_MS): Promise<Connection> {
-  const ssh = new NodeSSH();
-  await ssh.connect({
+  let privateKey: string;
+  try {
+    privateKey = await readFile(target.privateKeyPath, 'utf8');
+  } catch (error) {
+    throw Object.assign(missingKeyError(target.privateKeyPath), { cause: error });
+  }
+  const ssh = new TrackedConnection(`${target.username}@${target.host}:${target.port}`);
+  // With the key given inline, node-ssh creates its ssh2 client before its first await, so the
+  // listeners are on before any socket event can fire, connecting included.
+  const connecting = ssh.connect({
     host: target.host,
     port: target.port,
     username: target.username,
-    privateKeyPath: target.privateKeyPath,
+    privateKey,
     readyTimeout: readyTimeoutMs,
     keepaliveInterval: 15_000,
     keepaliveCountMax: 4,
   });
+  const client = ssh.connection;
+  if (client) ssh.watch(client);
+  try {
+    await connecting;
+  } catch (error) {
+    ssh.dispose();
+    throw error;
+  }
+  if (!client && ssh.connection) ssh.watch(ssh.connection);
   return ssh;
 }
 
@@ -75,6 +156,7 @@ export async function waitForSsh(target: SshTarget, opts: WaitForSshOptions = {}
       return await connect(target, Math.min(SSH_ATTEMPT_TIMEOUT_MS, Math.max(remaining, 1_000)));
     } catch (error) {
       lastError = error;
+      if (error instanceof NotFoundError) throw error;
       if (isPermanentConnectError(error)) {
         throw new LabctlError(`SSH to ${target.username}@${target.host}:${target.port} was refused: ${errorText(error)}`, {
           hint: `the key ${target.privateKeyPath} was not accepted — run \`labctl up\` to refresh the cached \`vagrant ssh-config\``,
@@ -120,6 +202,11 @@ export async function remoteExec(conn: Connection, argv: readonly string[], opts
   const shown = displayCommand(full);
   const timeoutMs = opts.timeoutMs ?? REMOTE_COMMAND_TIMEOUT_MS;
   throwIfAborted(opts.signal);
+  const tracked = conn instanceof TrackedConnection ? conn : undefined;
+  if (tracked?.lost) {
+    opts.log?.(`ssh ${shown} → not run: connection lost`);
+    throw lostError(tracked, `not run: ${shown}`);
+  }
   const started = Date.now();
   let channel: ClientChannel | undefined;
   let stopReason: 'timeout' | 'abort' | undefined;
@@ -145,21 +232,33 @@ export async function remoteExec(conn: Connection, argv: readonly string[], opts
   // sshd answers a channel close only once the remote process has exited, so a stopped command
   // is not awaited: the caller gets control back at once, and the late result is dropped here.
   running.catch(() => undefined);
+  // ssh2 settles a dropped connection's channels as exits without a code: the loss is told apart
+  // here, so that a reset reads as a lost connection and not as a command killed by a signal.
+  const watch = tracked?.whenLost();
   let response;
   try {
-    response = await Promise.race([running, stopped]);
+    response = await Promise.race([running, stopped, ...(watch ? [watch.lost] : [])]);
   } catch (error) {
+    if (tracked?.lost) {
+      opts.log?.(`ssh ${shown} → connection lost after ${Date.now() - started} ms`);
+      throw lostError(tracked, `while running: ${shown}`);
+    }
     throw new RemoteCommandError(shown, null, errorText(error), { hint: 'the SSH connection dropped — run `labctl status`, then `labctl provision` again', cause: error });
   } finally {
     clearTimeout(timer);
+    watch?.cancel();
     opts.signal?.removeEventListener('abort', onAbort);
   }
   const ms = Date.now() - started;
+  if (tracked?.lost && (response instanceof ConnectionLostError || (response !== undefined && response.code === null))) {
+    opts.log?.(`ssh ${shown} → connection lost after ${ms} ms`);
+    throw lostError(tracked, `while running: ${shown}`);
+  }
   if (stopReason === 'abort') {
     opts.log?.(`ssh ${shown} → aborted after ${ms} ms`);
     throw abortedError();
   }
-  if (stopReason === 'timeout' || response === undefined) {
+  if (stopReason === 'timeout' || response === undefined || response instanceof ConnectionLostError) {
     opts.log?.(`ssh ${shown} → timed out after ${ms} ms`);
     throw new TimeoutError(`remote command did not finish within ${Math.round(timeoutMs / 1000)} s: ${shown}`, {
       hint: 'the guest may be slow or stuck — run `labctl ssh` to look, then `labctl provision` again',
@@ -184,7 +283,11 @@ function stopChannel(channel: ClientChannel): void {
   } catch {
     // Older servers reject signal requests; closing the channel below is all that is left.
   }
-  channel.close();
+  try {
+    channel.close();
+  } catch {
+    // The connection is already gone, and the channel with it.
+  }
 }
 
 /** True when the command exits 0; other exit codes are an answer, not an error. */
@@ -218,11 +321,21 @@ export function hintForRemoteFailure(argv: readonly string[], output: string): s
 
 /** Opens SFTP, runs `fn`, always closes it. */
 export async function withSftp<T>(conn: Connection, fn: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
-  const sftp = await conn.requestSFTP();
+  const tracked = conn instanceof TrackedConnection ? conn : undefined;
+  if (tracked?.lost) throw lostError(tracked, 'SFTP not opened');
+  let sftp: SFTPWrapper | undefined;
   try {
+    sftp = await conn.requestSFTP();
     return await fn(sftp);
+  } catch (error) {
+    if (tracked?.lost) throw lostError(tracked, 'during SFTP');
+    throw error;
   } finally {
-    sftp.end();
+    try {
+      sftp?.end();
+    } catch {
+      // The connection is already gone, and the SFTP channel with it.
+    }
   }
 }
 
