@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import { TimeoutError } from '../errors.js';
 import { blockEntries } from '../hosts.js';
 import { hostsFilePath } from '../paths.js';
 import { readSecrets } from '../secrets.js';
 import { loadLab, type Lab } from '../state.js';
 import { composeDir } from '../usecases/provision.js';
 import * as vagrant from '../vagrant.js';
+import { ConnectionLostError, connect, remoteExec, sleep, waitForSsh, type Connection, type SshTarget } from '../../provision/ssh.js';
 import { evaluateContainers, evaluatePid1, evaluateSecretLeaks, evaluateVolumes, evaluateWpUsers, serviceName, type ContainerInspect, type VolumeInspect } from './containers.js';
 import { httpsGet, plainHttpAnswers, tcpProbe, tlsHandshake } from '../net-probes.js';
 import { checkStatic, MANDATORY } from './static.js';
@@ -18,7 +20,17 @@ import { fail, pass, skip, type CheckResult } from './types.js';
 export const PROBED_PORTS = [80, 443, 3306, 9000] as const;
 export const RESTART_WAIT_MS = 180_000;
 export const REBOOT_WAIT_MS = 900_000;
+/** From `systemctl reboot` until the rebooted guest's sshd lets us in (shutdown + boot, under emulation too). */
+export const REBOOT_SSH_TIMEOUT_MS = 600_000;
+/** One waitForSsh round; between rounds `vagrant ssh-config` is asked again for the address. */
+const REBOOT_SSH_WINDOW_MS = 180_000;
+/** `systemctl reboot` only queues the job; it answers, or the connection drops, within this. */
+const REBOOT_COMMAND_TIMEOUT_MS = 60_000;
+/** One boot_id read on a fresh connection. */
+const BOOT_ID_TIMEOUT_MS = 30_000;
 const POLL_MS = 3_000;
+/** Changes at every boot: tells the rebooted guest from the old one whose sshd still answers. */
+const BOOT_ID = '/proc/sys/kernel/random/boot_id';
 
 export type Remote = (argv: string[], opts?: { okCodes?: readonly number[]; timeoutMs?: number }) => Promise<{ stdout: string; code: number }>;
 
@@ -39,16 +51,30 @@ export async function checkLive(name: string, opts: LiveOptions): Promise<CheckR
   results.push(pass('L01.vm-running', `VM running (${lab.config.provider})`));
   results.push(...(await checkFromHost(lab, env)));
 
-  const { connect, remoteExec } = await import('../../provision/index.js');
-  const conn = await connect(await vagrant.refreshSshConfig(lab.paths));
-  const remote: Remote = (argv, o = {}) => remoteExec(conn, argv, { sudo: true, ...o });
+  const target = await vagrant.refreshSshConfig(lab.paths);
+  let conn: Connection;
   try {
-    results.push(...(await checkInside(lab, remote)));
-    if (opts.destructive) results.push(...(await destructive(lab, remote)));
+    conn = await connect(target);
+  } catch (error) {
+    results.push(fail('L01.vm-ssh', `SSH to the VM failed: ${(error as Error).message}`, 'run `labctl status`, `labctl up`'));
+    return results;
+  }
+  const remote = sudoRemote(conn);
+  try {
+    await checkInsideInto(lab, remote, results);
+    if (opts.destructive) await destructive(lab, { conn, remote, target }, results);
+  } catch (error) {
+    // A dropped connection ends the report with what was learnt so far, never with a crash.
+    if (!(error instanceof ConnectionLostError)) throw error;
+    results.push(fail('L01.vm-ssh', 'the SSH connection to the VM dropped during the checks', error.message));
   } finally {
     conn.dispose();
   }
   return results;
+}
+
+function sudoRemote(conn: Connection): Remote {
+  return (argv, o = {}) => remoteExec(conn, argv, { sudo: true, ...o });
 }
 
 /** Checks made from the host: hosts file, TLS per protocol version, plain HTTP, open ports, the site. */
@@ -94,8 +120,14 @@ export async function checkFromHost(lab: Lab, env: NodeJS.ProcessEnv): Promise<C
 
 /** Checks made inside the VM as root: OS, hosts, Compose, containers, PID 1, users, secrets. */
 export async function checkInside(lab: Lab, remote: Remote): Promise<CheckResult[]> {
-  const { login, domain } = lab.config;
   const out: CheckResult[] = [];
+  await checkInsideInto(lab, remote, out);
+  return out;
+}
+
+/** checkInside, appending to `out` as it goes, so that a dropped connection keeps what came before. */
+async function checkInsideInto(lab: Lab, remote: Remote, out: CheckResult[]): Promise<void> {
+  const { login, domain } = lab.config;
   const osRelease = await remote(['cat', '/etc/os-release']);
   out.push(/^ID=debian$/m.test(osRelease.stdout) ? pass('L02.guest-debian', /^PRETTY_NAME="?([^"\n]*)/m.exec(osRelease.stdout)?.[1] ?? 'Debian') : fail('L02.guest-debian', 'the VM is not Debian'));
   const resolved = await remote(['getent', 'hosts', domain], { okCodes: [0, 2] });
@@ -109,7 +141,7 @@ export async function checkInside(lab: Lab, remote: Remote): Promise<CheckResult
   const ids = (await remote(['docker', 'ps', '--all', '--quiet', '--filter', 'label=com.docker.compose.project'])).stdout.split('\n').filter(Boolean);
   if (ids.length === 0) {
     out.push(fail('M02.containers', 'no compose containers in the VM', 'run `labctl provision`'));
-    return out;
+    return;
   }
   const containers = JSON.parse((await remote(['docker', 'inspect', ...ids])).stdout) as ContainerInspect[];
   out.push(...evaluateContainers(containers));
@@ -139,7 +171,6 @@ export async function checkInside(lab: Lab, remote: Remote): Promise<CheckResult
     const { bonusLiveChecks } = await import('./bonus.js');
     out.push(...(await bonusLiveChecks({ remote, ip: lab.config.ip, domain, secrets })));
   }
-  return out;
 }
 
 /**
@@ -176,7 +207,8 @@ async function wordpressUsers(lab: Lab, containers: ContainerInspect[], remote: 
 async function waitFor(what: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await what().catch(() => false)) return true;
+    // A lost connection cannot come back by waiting: it ends the wait (the caller reports it).
+    if (await what().catch((error: unknown) => (error instanceof ConnectionLostError ? Promise.reject(error) : false))) return true;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
   return false;
@@ -189,9 +221,15 @@ async function countMarker(remote: Remote): Promise<number> {
   return Number(r.stdout.trim());
 }
 
+interface Session {
+  conn: Connection;
+  remote: Remote;
+  target: SshTarget;
+}
+
 /** kill -9 of each container's PID 1 (as a crash does) and a VM reboot; a marker post must survive. */
-async function destructive(lab: Lab, remote: Remote): Promise<CheckResult[]> {
-  const out: CheckResult[] = [];
+async function destructive(lab: Lab, session: Session, out: CheckResult[]): Promise<void> {
+  const { remote } = session;
   await remote(sqlArgv('mariadb', `INSERT INTO wp_posts (post_author, post_date, post_date_gmt, post_content, post_title, post_excerpt, post_status, post_name, to_ping, pinged, post_modified, post_modified_gmt, post_content_filtered, post_type) VALUES (1, NOW(), UTC_TIMESTAMP(), 'written by labctl check', '${MARKER_TITLE}', '', 'publish', 'labctl-check-marker', '', '', NOW(), UTC_TIMESTAMP(), '', 'post')`));
   const before = await countMarker(remote);
   for (const name of MANDATORY) {
@@ -204,19 +242,67 @@ async function destructive(lab: Lab, remote: Remote): Promise<CheckResult[]> {
     out.push(back ? pass(`M09.kill-${name}`, `${name} came back after kill -9 of PID 1`) : fail(`M09.kill-${name}`, `${name} did not come back within ${RESTART_WAIT_MS / 1000} s`));
   }
   out.push((await countMarker(remote)) >= before && before > 0 ? pass('M13.data-after-kill', 'the marker post survived the kills') : fail('M13.data-after-kill', 'the marker post is gone'));
-  await vagrant.reload(lab.paths, false);
-  const { connect, remoteExec } = await import('../../provision/index.js');
-  const conn = await connect(await vagrant.refreshSshConfig(lab.paths));
+
+  const rebooted = await rebootAndReconnect(lab, session);
+  if (typeof rebooted === 'string') {
+    out.push(fail('M13.after-reboot', rebooted), fail('M13.data-after-reboot', 'not checked: no SSH connection to the rebooted VM'));
+    return;
+  }
   try {
-    const again: Remote = (argv, o = {}) => remoteExec(conn, argv, { sudo: true, ...o });
+    const again = sudoRemote(rebooted.conn);
     const healthy = await waitFor(async () => {
       const s = (await again(['docker', 'inspect', '--format', '{{.State.Running}}', ...MANDATORY])).stdout.trim().split('\n');
       return s.length === MANDATORY.length && s.every((x) => x === 'true');
     }, REBOOT_WAIT_MS);
-    out.push(healthy ? pass('M13.after-reboot', 'the stack came back by itself after a VM reboot') : fail('M13.after-reboot', `the stack is not running ${REBOOT_WAIT_MS / 1000} s after the reboot`));
-    out.push((await countMarker(again).catch(() => 0)) > 0 ? pass('M13.data-after-reboot', 'the marker post survived the reboot') : fail('M13.data-after-reboot', 'the marker post is gone after the reboot'));
+    out.push(healthy ? pass('M13.after-reboot', `the stack came back by itself after a VM reboot (SSH back after ${Math.round(rebooted.ms / 1000)} s)`) : fail('M13.after-reboot', `the stack is not running ${REBOOT_WAIT_MS / 1000} s after the reboot`));
+    const markers = await countMarker(again).catch((error: unknown) => (error instanceof ConnectionLostError ? Promise.reject(error) : 0));
+    out.push(markers > 0 ? pass('M13.data-after-reboot', 'the marker post survived the reboot') : fail('M13.data-after-reboot', 'the marker post is gone after the reboot'));
+  } catch (error) {
+    if (!(error instanceof ConnectionLostError)) throw error;
+    out.push(fail('M13.after-reboot', 'the SSH connection to the rebooted VM dropped', error.message), fail('M13.data-after-reboot', 'not checked: the SSH connection to the rebooted VM dropped'));
   } finally {
-    conn.dispose();
+    rebooted.conn.dispose();
   }
-  return out;
+}
+
+/**
+ * Reboots the guest from inside (as a grader does) and connects to the new boot. The reboot resets
+ * the connection it was asked on: that is expected, not an error. Returns why it failed otherwise.
+ */
+async function rebootAndReconnect(lab: Lab, session: Session): Promise<{ conn: Connection; ms: number } | string> {
+  const bootBefore = (await session.remote(['cat', BOOT_ID])).stdout.trim();
+  const started = Date.now();
+  try {
+    await session.remote(['systemctl', 'reboot'], { timeoutMs: REBOOT_COMMAND_TIMEOUT_MS });
+  } catch (error) {
+    if (!(error instanceof ConnectionLostError)) return `\`systemctl reboot\` failed: ${(error as Error).message}`;
+  } finally {
+    session.conn.dispose();
+  }
+  const deadline = started + REBOOT_SSH_TIMEOUT_MS;
+  let target = session.target;
+  let last = 'no answer';
+  for (let attempt = 1; Date.now() < deadline; attempt++) {
+    let conn: Connection;
+    try {
+      conn = await waitForSsh(target, { timeoutMs: Math.max(1_000, Math.min(REBOOT_SSH_WINDOW_MS, deadline - Date.now())) });
+    } catch (error) {
+      // A refused or missing key does not get better by retrying.
+      if (!(error instanceof TimeoutError)) return `SSH to the rebooted VM failed: ${error instanceof Error ? error.message : String(error)}`;
+      last = error.message;
+      // The guest may have come back with another DHCP lease on the management network.
+      target = await vagrant.refreshSshConfig(lab.paths).catch(() => target);
+      continue;
+    }
+    try {
+      const boot = (await remoteExec(conn, ['cat', BOOT_ID], { timeoutMs: BOOT_ID_TIMEOUT_MS })).stdout.trim();
+      if (boot !== '' && boot !== bootBefore) return { conn, ms: Date.now() - started };
+      last = `attempt ${attempt} reached the guest before it went down (same boot_id)`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    conn.dispose();
+    await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
+  }
+  return `the VM did not come back within ${REBOOT_SSH_TIMEOUT_MS / 1000} s of the reboot (last: ${last})`;
 }

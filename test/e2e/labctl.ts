@@ -9,6 +9,11 @@ import type { Harness } from './harness.js';
 export const LABCTL_CREATE_TIMEOUT_MS = 70 * 60_000;
 export const LABCTL_LIFECYCLE_TIMEOUT_MS = 20 * 60_000;
 export const LABCTL_QUICK_TIMEOUT_MS = 2 * 60_000;
+/**
+ * check --destructive: 3 kills (≤ 3 min each), then a guest reboot (SSH ≤ 10 min, stack ≤ 15 min),
+ * under emulation. check bounds each wait itself and still prints its report, so this is a backstop.
+ */
+export const LABCTL_CHECK_DESTRUCTIVE_TIMEOUT_MS = 40 * 60_000;
 
 export function labctlBinary(): string {
   return join(packageRoot(), 'dist', 'cli', 'main.js');
