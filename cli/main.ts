@@ -23,8 +23,7 @@ import { command as up } from './commands/up.js';
 // every error ends here and becomes one line plus an exit code. Stacks only with --verbose.
 
 const argv = hideBin(process.argv);
-// -v is left free: Vagrant, Docker and npm use it for the version, so labctl takes -V/--version
-// for that too and spells verbose out.
+// -v and -V print the version, as for Vagrant, Docker, npm and node; verbose is spelled out.
 const verbose = argv.includes('--verbose');
 installInterruptHandlers();
 
@@ -55,7 +54,7 @@ const parser = yargs(argv)
   .help()
   .alias('help', 'h')
   .version('version', 'Show the version number', LABCTL_VERSION)
-  .alias('version', 'V')
+  .alias('version', ['V', 'v'])
   .wrap(Math.min(110, process.stdout.columns || 100))
   .fail((message, error) => {
     // yargs' own messages may span lines; the user gets one line and the way to the help.

@@ -4,7 +4,7 @@ import { freemem } from 'node:os';
 import { dirname } from 'node:path';
 import type { HostFacts, Provider } from './config.js';
 import { DEFAULTS, validateIp } from './config.js';
-import { CheckFailedError, LabctlError, NotFoundError } from './errors.js';
+import { HostNotReadyError, LabctlError, NotFoundError } from './errors.js';
 import { canWrite } from './hosts.js';
 import { hostsFilePath, labctlHome } from './paths.js';
 import { hasProgram, runUnchecked } from './run.js';
@@ -351,5 +351,7 @@ export function preflightError(checks: Check[]): LabctlError | undefined {
   if (failed.length === 0) return undefined;
   const message = summaryLine(failed);
   const options = failed[0]?.fix === undefined ? {} : { hint: failed[0].fix };
-  return failed.every((c) => c.missing) ? new NotFoundError(message, options) : new CheckFailedError(message, options);
+  // For create this is not a grade (exit 1) but a machine that cannot run it: something missing
+  // (exit 5), or a tool that is there and fails, such as libvirt refusing the connection (exit 6).
+  return failed.every((c) => c.missing) ? new NotFoundError(message, options) : new HostNotReadyError(message, options);
 }

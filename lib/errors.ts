@@ -78,6 +78,11 @@ export class ExternalCommandError extends LabctlError {
   }
 }
 
+/** The machine cannot run the command yet: a tool is there but fails (libvirt refuses the connection). */
+export class HostNotReadyError extends LabctlError {
+  override readonly exitCode = ExitCode.external;
+}
+
 /** A command run inside the VM over SSH failed. */
 export class RemoteCommandError extends LabctlError {
   override readonly exitCode = ExitCode.remote;

@@ -16,7 +16,26 @@ export function installInterruptHandlers(onFirst: (line: string) => void = (line
   for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(name, () => onSignal(name));
 }
 
+/** How many running steps listen to interruptSignal(); with none, a signal ends labctl at once. */
+let listening = 0;
+
+/** Runs fn as a step that stops cleanly on interruptSignal(), so that a signal waits for it. */
+export async function interruptible<T>(fn: () => Promise<T>): Promise<T> {
+  listening++;
+  try {
+    return await fn();
+  } finally {
+    listening--;
+  }
+}
+
 function onSignal(name: NodeJS.Signals): void {
+  if (listening === 0) {
+    // Nothing would notice the abort (a probe, a file read): leave now, as an unhandled signal would.
+    announce(`\nInterrupted (${name}).`);
+    // eslint-disable-next-line no-restricted-properties -- no step listens to the abort, so cli/main.ts would never get the chance to exit
+    process.exit(130);
+  }
   if (!interrupt.signal.aborted) {
     announce(`\nInterrupted (${name}): stopping the current step; Ctrl-C again to stop at once.`);
     interrupt.abort(name);

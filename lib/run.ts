@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import { AbortedError, ExternalCommandError, NotFoundError, TimeoutError } from './errors.js';
-import { forceSignal } from './interrupt.js';
+import { forceSignal, interruptible } from './interrupt.js';
 
 // The one seam through which labctl runs host programs: argv arrays, an explicit cwd, bounded
 // when asked, and every failure turned into a typed error that carries the command and its output.
@@ -72,13 +72,18 @@ export async function runUnchecked(file: string, args: readonly string[], opts: 
   const inherit = opts.interactive === true || (opts.stream === true && opts.logFile === undefined);
   const logLine = opts.logFile === undefined ? undefined : lineLogger(opts.logFile);
   logLine?.(`$ ${argv.join(' ')}`);
+  // Streamed lines are not captured, but the last few are kept: a failure's message names its cause.
+  const streamedTail: string[] = [];
   const forward = function* (line: unknown) {
     const text = String(line);
     opts.log?.(text);
     logLine?.(`  ${text}`);
     // Streamed and logged: the user sees the line on stderr (stdout is for labctl's results).
-    if (opts.stream === true) process.stderr.write(`${text}\n`);
-    else yield line;
+    if (opts.stream === true) {
+      process.stderr.write(`${text}\n`);
+      streamedTail.push(text);
+      if (streamedTail.length > STREAMED_TAIL_LINES) streamedTail.shift();
+    } else yield line;
   };
   const transformed = opts.log !== undefined || logLine !== undefined;
   const output = inherit ? 'inherit' : transformed ? ([forward, 'pipe'] as const) : 'pipe';
@@ -98,7 +103,8 @@ export async function runUnchecked(file: string, args: readonly string[], opts: 
     stripFinalNewline: true,
   });
   const stopGroup = group ? stopGroupOnAbort(child, opts) : undefined;
-  const r = await child.finally(() => stopGroup?.());
+  const wait = () => child.finally(() => stopGroup?.());
+  const r = opts.signal === undefined ? await wait() : await interruptible(wait);
   logLine?.(`  → exit ${r.exitCode ?? r.signal ?? '?'}`);
   if (r.timedOut) {
     throw new TimeoutError(`\`${argv.join(' ')}\` did not finish within ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`, {
@@ -115,8 +121,12 @@ export async function runUnchecked(file: string, args: readonly string[], opts: 
     }
     throw new ExternalCommandError(argv, undefined, String(r.message), { cause: r.cause, ...(opts.hint === undefined ? {} : { hint: opts.hint }) });
   }
-  return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+  const streamed = streamedTail.join('\n');
+  return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout ?? '') || streamed, stderr: String(r.stderr ?? '') };
 }
+
+/** Lines of streamed output kept for the error message and --verbose details. */
+const STREAMED_TAIL_LINES = 40;
 
 /**
  * On abort, SIGINT to the child's whole group (as a terminal's Ctrl-C would), SIGKILL after the

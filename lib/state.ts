@@ -125,11 +125,11 @@ export async function scanLabs(env: NodeJS.ProcessEnv = process.env): Promise<{ 
   const home = labctlHome(env);
   let names: string[];
   try {
-    names = (await readdir(home, { withFileTypes: true })).filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name);
+    names = (await readdir(home, { withFileTypes: true })).filter((d) => d.isDirectory() || d.isSymbolicLink() || d.isFile()).map((d) => d.name);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { labs: [], broken: [] };
-    if (code === 'ENOTDIR') throw new EnvironmentError(`LABCTL_HOME ${home} is a file, not a directory`, { hint: 'move the file away, or set LABCTL_HOME to a directory' });
+    if (code === 'ENOTDIR') throw new EnvironmentError(`LABCTL_HOME ${home} is not a directory (it, or a folder above it, is a file)`, { hint: 'move the file away, or set LABCTL_HOME to a directory' });
     throw error;
   }
   const candidates = names.filter((n) => LOGIN_SHAPE.test(n) && n !== 'boxes').sort();

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Provider } from './config.js';
-import { AbortedError, ExternalCommandError, LabctlError, NotFoundError } from './errors.js';
+import type { LabctlError } from './errors.js';
+import { AbortedError, ExternalCommandError, NotFoundError } from './errors.js';
 import { interruptSignal } from './interrupt.js';
 import { assertInsideHome, type LabPaths } from './paths.js';
 import { run, runUnchecked } from './run.js';
@@ -118,9 +119,8 @@ export function parseSshConfig(text: string): SshTarget {
   const username = get('User');
   const privateKeyPath = get('IdentityFile');
   if (!host || !username || !privateKeyPath || !Number.isInteger(port)) {
-    throw new LabctlError('could not read the VM\'s SSH settings from `vagrant ssh-config`', {
-      hint: 'check that the VM is running with `labctl status`, then `labctl up`',
-      details: text,
+    throw new ExternalCommandError(['vagrant', 'ssh-config'], 0, text, {
+      hint: 'its output lacks HostName, User or IdentityFile: check that the VM is running with `labctl status`, then `labctl up`',
     });
   }
   return { host, port, username, privateKeyPath };

@@ -11,8 +11,8 @@ const build: CommandModule<GlobalArgs, BuildArgs> = {
   describe: 'Build a Debian box locally with debootstrap (no Vagrant Cloud needed); needs root or sudo',
   builder: (y: Argv<GlobalArgs>) =>
     y
-      .option('suite', { type: 'string', default: 'trixie', describe: 'Debian suite of the guest' })
-      .option('provider', { type: 'string', choices: ['libvirt'], default: 'libvirt', describe: 'box format (libvirt qcow2)' })
+      .option('suite', { type: 'string', default: 'trixie', describe: 'Debian suite of the guest: bookworm|trixie|forky|sid' })
+      .option('provider', { type: 'string', default: 'libvirt', describe: 'box format: libvirt (qcow2), the only one labctl builds' })
       .option('bake', { type: 'boolean', default: false, describe: 'also preinstall Docker, Compose and the debian:bookworm base image' })
       .option('mirror', { type: 'string', describe: 'Debian mirror URL for debootstrap [default: debootstrap\'s own]' })
       .option('force', { type: 'boolean', default: false, describe: 'rebuild even when a cached box of this recipe exists' })
@@ -20,6 +20,10 @@ const build: CommandModule<GlobalArgs, BuildArgs> = {
       .example('$0 box build --bake', 'labctl/trixie-baked: later creates skip the Docker install') as Argv<BuildArgs>,
   handler: async (args: ArgumentsCamelCase<BuildArgs>) => {
     const { buildLabBox } = await import('../../lib/usecases/box.js');
+    if (args.provider !== 'libvirt') {
+      const { ConfigError } = await import('../../lib/errors.js');
+      throw new ConfigError('provider', `labctl builds libvirt boxes only, not "${args.provider.slice(0, 40)}"`, 'use --provider libvirt (VirtualBox users: the default box debian/trixie64)');
+    }
     const started = Date.now();
     const box = await buildLabBox({ suite: args.suite, bake: args.bake, mirror: args.mirror, force: args.force, log: args.quiet ? () => {} : note });
     note(`${box.reused ? 'Reused' : 'Built'} ${box.name} (${box.boxFile}) in ${formatDuration(Date.now() - started)}.`);

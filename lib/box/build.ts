@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConflictError, LabctlError } from '../errors.js';
+import { ConflictError, EnvironmentError } from '../errors.js';
 import { convertToQcow2, makeBootableRawDisk } from './disk.js';
 import { isRoot, run, type Log } from './exec.js';
 import { boxMetadata, boxName, boxVagrantfile } from './guest-files.js';
@@ -172,7 +172,7 @@ async function removeWorkDir(workDir: string, log: Log): Promise<void> {
   const mounts = await readFile('/proc/self/mountinfo', 'utf8');
   const busy = mounts.split('\n').filter((l) => (l.split(' ')[4] ?? '').startsWith(`${workDir}/`));
   if (busy.length > 0) {
-    throw new LabctlError(`left ${workDir} in place: ${busy.length} file systems are still mounted below it`, {
+    throw new EnvironmentError(`left ${workDir} in place: ${busy.length} file systems are still mounted below it`, {
       hint: `unmount them (findmnt -R ${workDir}), then delete the directory`,
     });
   }

@@ -112,6 +112,10 @@ async function removeHostsBlock(name: string, opts: DestroyOptions, env: NodeJS.
 /** VM, then hosts block, then state directory: each step safe to repeat. */
 export async function destroyLab(name: string, opts: DestroyOptions, reporter: Reporter, env: NodeJS.ProcessEnv = process.env): Promise<DestroyReport> {
   const paths = labPaths(name, env);
+  // Asked before locking: the lock would create LABCTL_HOME, and a typo must change nothing.
+  if (!opts.force && (await readLabOrBroken(name, env)) === undefined) {
+    throw new NotFoundError(`no lab named "${name}"`, { hint: 'run `labctl status` to see your labs' });
+  }
   return withLabLock(
     name,
     async () => {

@@ -39,6 +39,8 @@ export interface CreateResult {
 /** validate → preflight → write state → hosts entry → vagrant up → provisioning → URL. Resumable. */
 export async function createLab(opts: CreateOptions, reporter: Reporter): Promise<CreateResult> {
   const config = await configFromInput(opts);
+  // Conflicts first: they are pure and name the fix at once. Checked again under the lock.
+  checkConflicts(config, (await scanLabs(opts.env)).labs);
   // What create needs from the machine is checked before anything is written (doctor's probes).
   const problem = preflightError(await preflight({ provider: config.provider, hosts: opts.hosts, env: opts.env }));
   if (problem) throw problem;

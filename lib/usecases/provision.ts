@@ -28,7 +28,8 @@ export async function provisionLab(lab: Lab, opts: ProvisionOptions): Promise<Pr
   const ssh = await refreshSshConfig(lab.paths);
   // Loaded lazily: node-ssh and listr2 are only needed by the commands that provision.
   const { runProvisioning } = await import('../../provision/index.js');
-  return runProvisioning({
+  const { interruptible } = await import('../interrupt.js');
+  return interruptible(() => runProvisioning({
     config: lab.config,
     paths: lab.paths,
     ssh,
@@ -36,5 +37,5 @@ export async function provisionLab(lab: Lab, opts: ProvisionOptions): Promise<Pr
     composeDir: composeDir(),
     probeUrl: opts.probeUrl,
     ...(opts.signal ? { signal: opts.signal } : {}),
-  });
+  }));
 }
