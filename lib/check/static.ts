@@ -63,7 +63,7 @@ export async function checkStatic(dir: string, opts: StaticOptions = {}): Promis
   const out: CheckResult[] = [];
   for (const [rule, run] of groups) {
     // Each group is linear in what was read, so checking between groups bounds the whole.
-    if (Date.now() > deadline) out.push(skip(`${rule}.time-limit`, `not checked: the static check reached its time limit (${timeoutMs / 1000} s)`));
+    if (Date.now() >= deadline) out.push(skip(`${rule}.time-limit`, `not checked: the static check reached its time limit (${timeoutMs / 1000} s)`));
     else out.push(...run());
   }
   out.push(...skippedFiles(p));
@@ -77,7 +77,10 @@ function skippedFiles(p: Project): CheckResult[] {
   for (const s of p.skipped) byReason.set(labelOf(s), [...(byReason.get(labelOf(s)) ?? []), s]);
   const parts = [...byReason].map(([label, list]) => `${list.length} ${label} (${list[0]?.path ?? ''}${list.length > 1 ? ', …' : ''})`);
   const reason = `${p.skipped.length} file(s) skipped, not read: ${parts.join('; ')}`;
-  const evidence = p.skipped
+  // The files that say something about the project first; the ones past a limit after.
+  const order: SkippedFile['kind'][] = ['outside', 'special', 'too-large', 'unreadable', 'file-limit', 'time-limit'];
+  const evidence = [...p.skipped]
+    .sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind))
     .slice(0, 20)
     .map((s) => `${s.path}: ${s.reason}`)
     .join('; ');

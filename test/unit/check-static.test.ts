@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { checkStatic } from '../../lib/check/static.js';
+import { interpolate } from '../../lib/check/project.js';
+import { checkStatic, passwordAssignment, runsInBackground } from '../../lib/check/static.js';
 import { tempDir } from '../helpers/temp.js';
 
 // Each fixture is labctl's own compose/ with one small edit made at test time; `check --static`
@@ -95,5 +96,46 @@ describe('labctl check --static', () => {
     await breakIt(dir);
     const failed = (await checkStatic(dir)).filter((r) => r.verdict === 'fail');
     expect(failed.map((r) => r.id)).toContain(id);
+  });
+});
+
+// The patterns that were quadratic in line length (issue 13) were rewritten; on ordinary lines the
+// new code must decide exactly as the old patterns did. These are the old patterns, verbatim.
+const OLD_PASSWORD = /\b[A-Z0-9_]*(PASSWORD|PASSWD|PASS|PWD|SECRET)[A-Z0-9_]*\s*[=:]\s*["']?([^\s"'$]{3,})/i;
+const oldBackground = (l: string) => /[^&|]&\s*$/.test(l.replace(/\s+#.*$/, '')) && !/&&\s*$/.test(l);
+const oldInterpolate = (value: string, env: Record<string, string>) =>
+  value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, braced?: string, op?: string, fallback?: string, bare?: string) => {
+    if (m === '$$') return '$';
+    const v = env[braced ?? bare ?? ''];
+    if (op === ':-') return v === undefined || v === '' ? (fallback ?? '') : v;
+    if (op === '-') return v === undefined ? (fallback ?? '') : v;
+    return v ?? '';
+  });
+
+describe('linear rewrites decide as the old patterns', () => {
+  const assignments = [
+    'ENV MYSQL_ROOT_PASSWORD=hunter22', 'ENV DB_PASS ab', 'password: "s3cret"', "x_pwd='abc'", 'PASS=ab PASS=abcd', 'FOO=PASSWORD=secret', 'MY_SECRET :  /run/secrets/x',
+    'WORDPRESS_DB_PASSWORD_FILE: /run/secrets/db', 'passwd=$VAR', 'secretary=bob', 'a PASSWORD= "xy"', 'PWD=${HOME}', 'export SECRET_KEY=k3y', 'nothing here', 'PASSPASSPASS', 'S=PASS:abcd',
+  ];
+  it.each(assignments)('password assignment in %j', (line) => {
+    const old = OLD_PASSWORD.exec(line);
+    const now = passwordAssignment(line);
+    expect(now?.value).toBe(old?.[2]);
+    if (now && old) expect(line.slice(now.start, now.start + now.value.length)).toBe(old[2]);
+  });
+
+  const shell = ['nginx &', 'nginx & # bg', 'a && b &&', 'a || b &', 'php-fpm&', 'echo "#" &', 'x # y &', '&', ' &', 'cmd &   ', 'a | &', 'run &# c', 'a &&', 'b\t&\t'];
+  it.each(shell)('background in %j', (line) => expect(runsInBackground(line)).toBe(oldBackground(line)));
+
+  const env = { A: 'a', E: '', LONG_NAME: 'v' };
+  const strings = ['${A}', '$A-$B', '${A:-x}', '${E:-x}', '${E-x}', '${B-y}z', '$$A', '${A', '${A-', '${A:x}', '${1}', '$', '$1', 'a${A}b${LONG_NAME}c', '${A-${B}}', '${B:-${A-q}} tail }', '$$$A'];
+  it.each(strings)('interpolation of %j', (s) => expect(interpolate(s, env)).toBe(oldInterpolate(s, env)));
+});
+
+describe('check --static time limit', () => {
+  it('reports skip "time limit" for every rule group once the deadline has passed', async () => {
+    const results = await checkStatic(await copyProject(), { timeoutMs: 0 });
+    expect(results.filter((r) => r.verdict === 'fail')).toEqual([]);
+    expect(results.filter((r) => r.id.endsWith('.time-limit')).length).toBe(13);
   });
 });
