@@ -117,6 +117,11 @@ export class EnvironmentError extends LabctlError {
   override readonly exitCode = ExitCode.config;
 }
 
+/** A project handed to `check --static` cannot be read as a compose project (its shape, its size). */
+export class InvalidProjectError extends LabctlError {
+  override readonly exitCode = ExitCode.config;
+}
+
 /** A lab's state (lab.json) is unreadable or of the wrong shape; the lab shows as broken. */
 export class BrokenLabError extends LabctlError {
   override readonly exitCode = ExitCode.config;

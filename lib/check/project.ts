@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { parse as parseDotenv } from 'dotenv';
 import { execa } from 'execa';
 import { z } from 'zod';
-import { NotFoundError, UsageError } from '../errors.js';
+import { InvalidProjectError, NotFoundError } from '../errors.js';
 
 // A compose project as graders read it: the compose file (parsed with a YAML library, variables
 // from srcs/.env interpolated), each service's Dockerfile, every script and the Makefile.
@@ -148,7 +148,7 @@ export async function loadProject(dirArg: string, opts: LoadOptions = {}): Promi
   if (composePath) {
     const file = await reader.read(composePath, { maxBytes: MAX_COMPOSE_BYTES, deadlineApplies: false });
     const why = reader.whySkipped(composePath);
-    if (!file) throw new UsageError(`${composePath} is not read: ${why?.reason ?? 'it vanished while being read'}`, { hint: composeHint(why?.kind) });
+    if (!file) throw new InvalidProjectError(`${composePath} is not read: ${why?.reason ?? 'it vanished while being read'}`, { hint: composeHint(why?.kind) });
     composeText = file.text;
     composeFile = file;
     compose = await parseCompose(composePath, composeText, env);
@@ -186,20 +186,20 @@ function composeHint(kind: SkipKind | undefined): string {
 /** YAML → interpolation → shape, each failure one line naming the file and the field. */
 export async function parseCompose(composePath: string, text: string, env: Record<string, string>): Promise<ComposeSpec> {
   const yaml = await parseYamlBounded(text);
-  if ('error' in yaml) throw new UsageError(`${composePath} ${yaml.error}`, { hint: 'fix the compose file, then run the check again' });
+  if ('error' in yaml) throw new InvalidProjectError(`${composePath} ${yaml.error}`, { hint: 'fix the compose file, then run the check again' });
   let raw: unknown;
   try {
     raw = interpolate(yaml.value ?? {}, env);
   } catch (error) {
     // A structure nested deeper than the stack: no compose file is.
-    throw new UsageError(`${composePath} is nested too deeply to be a compose file`, { hint: 'fix the compose file, then run the check again', cause: error });
+    throw new InvalidProjectError(`${composePath} is nested too deeply to be a compose file`, { hint: 'fix the compose file, then run the check again', cause: error });
   }
   const parsed = composeSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const path = issue?.path.map(String) ?? [];
   const field = path.length > 0 ? path.join('.') : 'the file';
-  throw new UsageError(`${composePath}: ${clip(field, 120)}: expected ${issue?.message ?? 'valid compose'}, got ${describeValue(valueAt(raw, path))}`, {
+  throw new InvalidProjectError(`${composePath}: ${clip(field, 120)}: expected ${issue?.message ?? 'valid compose'}, got ${describeValue(valueAt(raw, path))}`, {
     hint: 'fix that field as the Compose specification has it (`docker compose config` names the same problem), then run the check again',
     cause: parsed.error,
   });

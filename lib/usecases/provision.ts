@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
-import type { Lab } from '../state.js';
+import { interruptible } from '../interrupt.js';
+import { loadLab, withLabLock, type Lab } from '../state.js';
 import { refreshSshConfig } from '../vagrant.js';
 import type { Reporter } from './lifecycle.js';
 
@@ -28,7 +29,6 @@ export async function provisionLab(lab: Lab, opts: ProvisionOptions): Promise<Pr
   const ssh = await refreshSshConfig(lab.paths);
   // Loaded lazily: node-ssh and listr2 are only needed by the commands that provision.
   const { runProvisioning } = await import('../../provision/index.js');
-  const { interruptible } = await import('../interrupt.js');
   return interruptible(() => runProvisioning({
     config: lab.config,
     paths: lab.paths,
@@ -38,4 +38,10 @@ export async function provisionLab(lab: Lab, opts: ProvisionOptions): Promise<Pr
     probeUrl: opts.probeUrl,
     ...(opts.signal ? { signal: opts.signal } : {}),
   }));
+}
+
+/** `labctl provision [name]`: the lab's own run, under its lock (create holds it already). */
+export async function reprovisionLab(name: string, opts: ProvisionOptions, env: NodeJS.ProcessEnv = process.env): Promise<ProvisionSummary> {
+  const lab = await loadLab(name, env);
+  return withLabLock(name, () => provisionLab(lab, opts), env);
 }

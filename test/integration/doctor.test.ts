@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Check, preflight, preflightError } from '../../lib/doctor.js';
-import { CheckFailedError, NotFoundError } from '../../lib/errors.js';
+import { HostNotReadyError, NotFoundError } from '../../lib/errors.js';
 import { CLI, labctl } from '../helpers/cli.js';
 import { startLibvirt, type Libvirt } from '../helpers/libvirt.js';
 import { createNetns, type Netns } from '../helpers/netns.js';
@@ -229,7 +229,7 @@ describe('preflight: the checks create runs before it writes anything', () => {
     const checks = await preflight({ provider: 'libvirt', hosts: true, env });
     expect(checks.map((c) => c.id)).toEqual(['vagrant', 'libvirt', 'labctl-home', 'hosts-file']);
     const error = preflightError(checks);
-    expect(error).toBeInstanceOf(CheckFailedError);
+    expect(error).toBeInstanceOf(HostNotReadyError);
     expect(error?.message).toBe(
       `2 problems: libvirt (cannot connect to qemu:///system?socket=${socket}: Failed to connect socket to '${socket}': No such file or directory), hosts-file (${hosts} does not exist)`,
     );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Check, libvirtUri, preflightError, summaryLine, virshError } from '../../lib/doctor.js';
-import { CheckFailedError, NotFoundError } from '../../lib/errors.js';
+import { HostNotReadyError, NotFoundError } from '../../lib/errors.js';
 
 const ok: Check = { id: 'node', verdict: 'ok', summary: 'Node.js v22' };
 const warn: Check = { id: 'accelerator', verdict: 'warn', summary: 'no kvm', fix: 'enable VT-x' };
@@ -33,9 +33,9 @@ describe('preflightError', () => {
     expect(error?.hint).toBe('create it');
   });
 
-  it('any other failure: CheckFailedError, warnings left out of the message', () => {
+  it('any other failure: HostNotReadyError, warnings left out of the message', () => {
     const error = preflightError([libvirt, warn, hosts]);
-    expect(error).toBeInstanceOf(CheckFailedError);
+    expect(error).toBeInstanceOf(HostNotReadyError);
     expect(error?.message).toBe('2 problems: libvirt (cannot connect to qemu:///system: Permission denied), hosts-file (/etc/hosts does not exist)');
     expect(error?.hint).toBe('start libvirtd');
   });
