@@ -25,6 +25,11 @@ export interface FileLockOptions {
   waitMs?: number;
   /** What the user calls the file, for messages (default: its path). */
   what?: string;
+  /**
+   * Held for minutes (a lab during create): a refresh that came late on a loaded machine must not
+   * turn finished work into an error, so a lost lock is reported to `onLost` instead of thrown.
+   */
+  onLost?: (message: string) => void;
 }
 
 // Who holds the lock, written inside the lock directory so that a waiter can name the holder.
@@ -105,7 +110,9 @@ export async function withFileLock<T>(path: string, fn: (realPath: string) => Pr
   try {
     await writeFile(join(lockPath, OWNER_FILE), `pid ${process.pid} on ${hostname()} (labctl ${process.argv.slice(2, 4).join(' ')}) since ${new Date().toISOString()}\n`).catch(() => undefined);
     const result = await fn(file);
-    if (compromised) {
+    if (compromised && opts.onLost) {
+      opts.onLost(`the lock on ${what} went stale while labctl held it (${compromised.message}); another labctl may have changed it meanwhile`);
+    } else if (compromised) {
       throw new ConflictError(`lost the lock on ${what} while editing it (${compromised.message})`, {
         hint: `check ${what}, then run the command again`,
         cause: compromised,

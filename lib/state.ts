@@ -239,13 +239,23 @@ async function replaceFile(path: string, content: string, mode: number): Promise
 }
 
 /**
+ * A lab lock is held for the whole of a create (many minutes, on a machine busy emulating a VM), so
+ * it is refreshed every 30 s and counts as stale after two minutes without a refresh.
+ */
+export const LAB_LOCK_STALE_MS = 120_000;
+
+/**
  * Runs `fn` while holding the lab's lock (`<name>.lock` beside its directory), so two labctl
  * processes never change one lab at once; a lock left by a killed labctl goes stale by itself.
  */
 export async function withLabLock<T>(name: string, fn: () => Promise<T>, env: NodeJS.ProcessEnv = process.env): Promise<T> {
   const paths = labPaths(name, env);
   await mkdir(labctlHome(env), { recursive: true, mode: 0o700 });
-  return withFileLock(paths.dir, fn, { what: `lab "${name}"` });
+  return withFileLock(paths.dir, fn, {
+    what: `lab "${name}"`,
+    staleMs: LAB_LOCK_STALE_MS,
+    onLost: (message) => process.stderr.write(`warning: ${message}\n`),
+  });
 }
 
 /** Removes the lab directory, after checking that it is one (inside LABCTL_HOME, not a link). */
