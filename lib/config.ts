@@ -111,13 +111,16 @@ export function mergeSources(sources: ConfigSources): RawConfig {
 export function rejectControlCharacters(raw: RawConfig): void {
   for (const field of CONFIG_FIELDS) {
     const value = raw[field];
-    if (typeof value !== 'string') continue;
-    const at = value.search(CONTROL_CHARACTER);
-    if (at >= 0) {
-      const code = value.charCodeAt(at).toString(16).padStart(2, '0');
-      throw new ConfigError(field, `contains a control character (0x${code} at position ${at + 1})`, `remove line breaks, tabs and other control characters from ${envName(field)} / --${field.replaceAll('_', '-')}`);
-    }
+    if (typeof value === 'string') assertNoControlCharacter(value, field, `${envName(field)} / --${field.replaceAll('_', '-')}`);
   }
+}
+
+/** `where` names how the user set the value (a flag, a variable), for the fix. */
+function assertNoControlCharacter(value: string, field: string, where: string): void {
+  const at = value.search(CONTROL_CHARACTER);
+  if (at < 0) return;
+  const code = value.charCodeAt(at).toString(16).padStart(2, '0');
+  throw new ConfigError(field, `contains a control character (0x${code} at position ${at + 1})`, `remove line breaks, tabs and other control characters from ${where}`);
 }
 
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -174,12 +177,15 @@ export const RESERVED_LOGINS: readonly string[] = [
   'systemd-network', 'systemd-resolve', 'systemd-timesync', 'messagebus', 'sshd', 'polkitd', 'vagrant', 'docker', 'mysql', 'nginx', 'admin', 'administrator', 'localhost',
 ];
 
+/** 1–32 of a-z0-9-, a letter first, no '-' last: a DNS label and a Linux user name. */
+export const NAME_SHAPE = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+
 /**
  * Lab names and logins share the 42 login shape: they become DNS labels (`<login>.42.fr`, the
  * VM's host name) and Linux user names, so they start with a letter and do not end with '-'.
  */
 export function validateName(value: string, field: 'name' | 'login'): string {
-  if (!/^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/.test(value)) {
+  if (!NAME_SHAPE.test(value)) {
     throw new ConfigError(
       field,
       `"${shorten(value)}" is not valid`,
@@ -298,19 +304,26 @@ function oneOf<T extends string>(value: string | number | boolean | undefined, f
 
 function optionalUrl(value: string | number | boolean | undefined, field: ConfigField): string | undefined {
   const s = str(value);
-  if (s === undefined) return undefined;
+  return s === undefined ? undefined : parseHttpUrl(s, field);
+}
+
+/**
+ * A plain http(s) URL (no credentials, query or fragment), returned as the parser understood it,
+ * so that what was validated is exactly what is used. Shared by the lab settings and `box build`.
+ */
+export function parseHttpUrl(s: string, field: string, where = `--${field.replaceAll('_', '-')}`): string {
+  assertNoControlCharacter(s, field, where);
   let url: URL;
   try {
     url = new URL(s);
   } catch {
-    throw new ConfigError(field, `"${s}" is not a URL`, 'give an http:// or https:// URL');
+    throw new ConfigError(field, `"${shorten(s)}" is not a URL`, 'give an http:// or https:// URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(field, `"${s}" is not an http(s) URL`, 'give an http:// or https:// URL');
+    throw new ConfigError(field, `"${shorten(s)}" is not an http(s) URL`, 'give an http:// or https:// URL');
   }
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-    throw new ConfigError(field, `"${s}" has credentials, a query or a fragment`, 'give a plain URL such as http://host:3142 or http://mirror/debian');
+    throw new ConfigError(field, `"${shorten(s)}" has credentials, a query or a fragment`, 'give a plain URL such as http://host:3142 or http://mirror/debian');
   }
-  // Stored as the parser understood it, so what was validated is exactly what is used.
   return url.href;
 }

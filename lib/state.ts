@@ -1,7 +1,7 @@
 import { chmod, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { BASE_IMAGE_MODES, CONFIG_FIELDS, DOCKER_SOURCES, PROVIDERS, type LabConfig } from './config.js';
+import { BASE_IMAGE_MODES, CONFIG_FIELDS, DOCKER_SOURCES, NAME_SHAPE, PROVIDERS, RESERVED_LAB_NAMES, type LabConfig } from './config.js';
 import { BrokenLabError, ConflictError, EnvironmentError, NotFoundError, shorten } from './errors.js';
 import { withFileLock } from './lock.js';
 import { assertInsideHome, labctlHome, labPaths, type LabPaths } from './paths.js';
@@ -26,13 +26,11 @@ export interface BrokenLab {
   problem: string;
 }
 
-const LOGIN_SHAPE = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
-
 // lab.json is read back as untrusted input: an edited, truncated or copied file must not drive
 // vagrant, rm or the hosts file. The shape mirrors LabConfig; `name` must be the directory's own.
 const labConfigSchema = z.object({
-  name: z.string().regex(LOGIN_SHAPE),
-  login: z.string().regex(LOGIN_SHAPE),
+  name: z.string().regex(NAME_SHAPE),
+  login: z.string().regex(NAME_SHAPE),
   domain: z.string(),
   provider: z.enum(PROVIDERS),
   ip: z.string().refine((v) => isIP(v) === 4, 'not an IPv4 address'),
@@ -132,7 +130,7 @@ export async function scanLabs(env: NodeJS.ProcessEnv = process.env): Promise<{ 
     if (code === 'ENOTDIR') throw new EnvironmentError(`LABCTL_HOME ${home} is not a directory (it, or a folder above it, is a file)`, { hint: 'move the file away, or set LABCTL_HOME to a directory' });
     throw error;
   }
-  const candidates = names.filter((n) => LOGIN_SHAPE.test(n) && n !== 'boxes').sort();
+  const candidates = names.filter((n) => NAME_SHAPE.test(n) && !RESERVED_LAB_NAMES.includes(n)).sort();
   const records = await Promise.all(candidates.map((n) => readRecord(n, env)));
   const labs: Lab[] = [];
   const broken: BrokenLab[] = [];

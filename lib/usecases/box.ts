@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { buildBox, removeCachedBox, type BuiltBox } from '../box/build.js';
 import { removeBox } from '../box/vagrant-boxes.js';
-import { rejectControlCharacters } from '../config.js';
+import { parseHttpUrl } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { labctlHome } from '../paths.js';
 
@@ -28,17 +28,8 @@ export async function buildLabBox(opts: BuildLabBoxOptions, env: NodeJS.ProcessE
   if (!(BOX_SUITES as readonly string[]).includes(opts.suite)) {
     throw new ConfigError('suite', `"${opts.suite.slice(0, 40)}" is not a Debian suite labctl builds`, `use --suite ${BOX_SUITES.join('|')} (default trixie)`);
   }
-  if (opts.mirror !== undefined) {
-    rejectControlCharacters({ apt_mirror: opts.mirror });
-    let url: URL | undefined;
-    try {
-      url = new URL(opts.mirror);
-    } catch {
-      url = undefined;
-    }
-    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new ConfigError('mirror', `"${opts.mirror.slice(0, 60)}" is not an http(s) URL`, 'give the Debian mirror as http://host/debian');
-  }
-  return buildBox({ suite: opts.suite, provider: 'libvirt', bake: opts.bake, mirror: opts.mirror, force: opts.force, outDir: boxCacheDir(env), log: opts.log });
+  const mirror = opts.mirror === undefined ? undefined : parseHttpUrl(opts.mirror, 'mirror');
+  return buildBox({ suite: opts.suite, provider: 'libvirt', bake: opts.bake, mirror, force: opts.force, outDir: boxCacheDir(env), log: opts.log });
 }
 
 export async function removeLabBox(name: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
