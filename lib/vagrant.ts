@@ -79,20 +79,21 @@ export function parseMachineState(output: string): VmState {
  * is not running, vagrant's own message is about its internals; the user gets the lab's state and
  * the command that fixes it instead.
  */
-export async function refreshSshConfig(paths: LabPaths, labName = paths.name): Promise<SshTarget> {
+export async function refreshSshConfig(paths: LabPaths): Promise<SshTarget> {
   let r;
   try {
     r = await vagrant(paths, ['ssh-config']);
   } catch (error) {
     if (error instanceof AbortedError || !(error instanceof ExternalCommandError)) throw error;
-    throw await notRunningError(paths, labName, error);
+    throw await notRunningError(paths, error);
   }
   await writeFile(paths.sshConfig, `${r.stdout}\n`, { mode: 0o600 });
   return parseSshConfig(r.stdout);
 }
 
 /** The error for "the VM cannot be reached": which state it is in, and what to run. */
-export async function notRunningError(paths: LabPaths, labName: string, cause?: unknown): Promise<LabctlError> {
+export async function notRunningError(paths: LabPaths, cause?: unknown): Promise<LabctlError> {
+  const labName = paths.name;
   const state = await status(paths).catch(() => 'unknown' as const);
   if (state === 'not_created') {
     return new NotFoundError(`lab "${labName}" has no VM (never created, or removed outside labctl)`, {

@@ -238,6 +238,6 @@ export async function sshArgv(name: string, command: readonly string[], env: Nod
 export async function sshUnreachable(name: string, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Error> {
   const lab = await loadLab(name, env);
   const state = await vagrant.status(lab.paths);
-  if (state !== 'running') return vagrant.notRunningError(lab.paths, name);
+  if (state !== 'running') return vagrant.notRunningError(lab.paths);
   return new ExternalCommandError(['ssh', ...argv], 255, '', { hint: `the VM runs but SSH failed; \`labctl up ${name}\` refreshes the SSH settings, \`labctl reboot ${name}\` restarts it` });
 }
