@@ -11,7 +11,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-empty': ['error', { allowEmptyCatch: false }],
       // One exit point (cli/main.ts) maps errors to exit codes; nothing else may exit.
-      'no-restricted-properties': ['error', { object: 'process', property: 'exit', message: 'Throw a typed error from lib/errors.ts; only cli/main.ts exits.' }],
+      'no-restricted-properties': ['error', { object: 'process', property: 'exit', message: 'Throw a typed error from core/errors.ts; only cli/main.ts exits.' }],
     },
   },
   {

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { AbortedError, UsageError } from '../lib/errors.js';
+import { AbortedError, UsageError } from '../core/errors.js';
 
 /** Asks the user to type `expected`; refuses outright when nobody can answer. */
 export async function confirmByTyping(question: string, expected: string, yesFlag: string): Promise<void> {

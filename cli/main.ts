@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ChildExitError, ExitCode, fromSystemError, LabctlError, UsageError } from '../lib/errors.js';
-import { installInterruptHandlers } from '../lib/interrupt.js';
-import { LABCTL_VERSION } from '../lib/version.js';
+import { ChildExitError, ExitCode, fromSystemError, LabctlError, UsageError } from '../core/errors.js';
+import { installInterruptHandlers } from '../core/interrupt.js';
+import { LABCTL_VERSION } from '../core/version.js';
 import { command as box } from './commands/box.js';
 import { command as check } from './commands/check.js';
 import { command as create } from './commands/create.js';

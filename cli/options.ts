@@ -1,8 +1,8 @@
 import type { Argv } from 'yargs';
-import { BASE_IMAGE_MODES, DOCKER_SOURCES, LIBVIRT_DRIVERS, PROVIDERS, type RawConfig } from '../lib/config.js';
+import { BASE_IMAGE_MODES, DOCKER_SOURCES, LIBVIRT_DRIVERS, PROVIDERS, type RawConfig } from '../core/config.js';
 
 // Lab settings shared by create and render. Every flag is read as a string and validated by
-// lib/config.ts, so a bad value gets the same one-line error (exit 3) whichever source it came
+// core/config.ts, so a bad value gets the same one-line error (exit 3) whichever source it came
 // from: the choices are listed in the help text, not given to yargs, whose own check would answer
 // with a multi-line usage error instead.
 

@@ -1,4 +1,4 @@
-import type { Reporter } from '../lib/usecases/lifecycle.js';
+import type { Reporter } from '../usecases/lifecycle.js';
 import type { GlobalArgs } from './options.js';
 
 // All user-facing output of the commands goes through here: results on stdout, progress and

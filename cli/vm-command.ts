@@ -1,6 +1,6 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import type { Reporter } from '../lib/usecases/lifecycle.js';
-import type { Lab } from '../lib/state.js';
+import type { Reporter } from '../usecases/lifecycle.js';
+import type { Lab } from '../core/state.js';
 import { withLabName, type GlobalArgs } from './options.js';
 import { note, reporterFor } from './output.js';
 
@@ -14,8 +14,8 @@ export function vmCommand(verb: string, describe: string, action: VmAction, done
     describe,
     builder: (y: Argv<GlobalArgs>) => withLabName(y).example(`$0 ${verb}`, 'the only lab (or "inception")').example(`$0 ${verb} lab2`, 'a named lab'),
     handler: async (args: ArgumentsCamelCase<Args>) => {
-      const usecases: Record<VmAction, (name: string, reporter: Reporter) => Promise<Lab>> = await import('../lib/usecases/lifecycle.js');
-      const { resolveLabName } = await import('../lib/state.js');
+      const usecases: Record<VmAction, (name: string, reporter: Reporter) => Promise<Lab>> = await import('../usecases/lifecycle.js');
+      const { resolveLabName } = await import('../core/state.js');
       note(done(await usecases[action](await resolveLabName(args.name), reporterFor(args))));
     },
   };

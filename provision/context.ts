@@ -1,8 +1,8 @@
-import type { LabConfig } from '../lib/config.js';
-import type { LabPaths } from '../lib/paths.js';
-import type { GuestPaths } from './guest-paths.js';
+import type { LabConfig } from '../core/config.js';
+import type { LabPaths } from '../core/paths.js';
+import type { GuestPaths } from '../core/guest-paths.js';
 import type { ManifestEntry } from './manifest.js';
-import type { Connection, RemoteExecOptions, RemoteResult, SshTarget } from './ssh.js';
+import type { Connection, RemoteExecOptions, RemoteResult, SshTarget } from '../adapters/guest.js';
 
 /** Every bound the pipeline waits on, in ms; tests shorten some of them. */
 export interface ProvisionTimeouts {

@@ -1,4 +1,4 @@
-import type { LabConfig } from '../lib/config.js';
+import type { LabConfig } from '../core/config.js';
 
 // srcs/.env of the compose project (M12): non-secret settings only. Passwords live in secrets/
 // and reach the containers as Docker secrets, never as environment variables. The key names are

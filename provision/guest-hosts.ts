@@ -1,4 +1,4 @@
-import { ConflictError } from '../lib/errors.js';
+import { ConflictError } from '../core/errors.js';
 
 // The guest's /etc/hosts gets `127.0.0.1 <login>.42.fr` (L02: the domain resolves inside the VM
 // too, so `curl https://<login>.42.fr` works there). The line lives in a marked block that is

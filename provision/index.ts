@@ -1,22 +1,22 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Listr, ListrLogger, PRESET_TIMER, ProcessOutput } from 'listr2';
-import type { LabConfig } from '../lib/config.js';
-import { LabctlError } from '../lib/errors.js';
-import type { LabPaths } from '../lib/paths.js';
+import type { LabConfig } from '../core/config.js';
+import { LabctlError } from '../core/errors.js';
+import type { LabPaths } from '../core/paths.js';
 import { DEFAULT_TIMEOUTS, type ProvisionContext, type ProvisionStep, type ProvisionTimeouts } from './context.js';
-import { guestPaths } from './guest-paths.js';
+import { guestPaths } from '../core/guest-paths.js';
 import { prepareLocalInputs } from './local-inputs.js';
-import { abortedError, remoteExec, remoteSucceeds, throwIfAborted, writeRemoteFile, type SshTarget } from './ssh.js';
+import { abortedError, remoteExec, remoteSucceeds, throwIfAborted, writeRemoteFile, type SshTarget } from '../adapters/guest.js';
 import { PROVISION_STEPS } from './steps.js';
 
 // The entry point `labctl create` and `labctl provision` call. The shared pieces that
 // `labctl status` and `labctl logs` reuse are re-exported below, so the CLI imports one module.
-export { composePs, streamComposeLogs, waitUntilReady, type ServiceStatus } from './compose.js';
+export { composePs, streamComposeLogs, waitUntilReady, type ServiceStatus } from '../adapters/compose.js';
 export { DEFAULT_TIMEOUTS, type ProvisionContext, type ProvisionStep, type ProvisionTimeouts } from './context.js';
-export { guestPaths, type GuestPaths } from './guest-paths.js';
+export { guestPaths, type GuestPaths } from '../core/guest-paths.js';
 export { probeSite } from './probe.js';
-export { connect, remoteExec, waitForSsh, SSH_READY_TIMEOUT_MS, type Connection, type RemoteExecOptions, type SshTarget } from './ssh.js';
+export { connect, remoteExec, waitForSsh, SSH_READY_TIMEOUT_MS, type Connection, type RemoteExecOptions, type SshTarget } from '../adapters/guest.js';
 export { PROVISION_STEPS } from './steps.js';
 
 export type ProvisionRenderer = 'default' | 'simple' | 'verbose' | 'silent';

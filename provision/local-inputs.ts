@@ -1,8 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LabConfig } from '../lib/config.js';
-import { NotFoundError } from '../lib/errors.js';
-import { ensureSecrets, SECRET_FILES } from '../lib/secrets.js';
+import type { LabConfig } from '../core/config.js';
+import { NotFoundError } from '../core/errors.js';
+import { ensureSecrets, SECRET_FILES } from '../core/secrets.js';
 import type { LocalInputs } from './context.js';
 import { envValues, renderEnvFile } from './env-file.js';
 import { buildLocalManifest, projectHash } from './manifest.js';

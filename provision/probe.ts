@@ -1,6 +1,6 @@
-import { TimeoutError } from '../lib/errors.js';
-import { httpsGet } from '../lib/net-probes.js';
-import { errorText, sleep } from './ssh.js';
+import { TimeoutError } from '../core/errors.js';
+import { httpsGet } from '../adapters/net-probes.js';
+import { errorText, sleep } from '../adapters/guest.js';
 
 // The last proof: the site answers over TLS from the host (M13), through the VM's IP, whatever
 // the host's hosts file says (like `curl --resolve domain:443:ip`). The certificate is the lab's

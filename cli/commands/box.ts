@@ -19,9 +19,9 @@ const build: CommandModule<GlobalArgs, BuildArgs> = {
       .example('$0 box build', 'labctl/trixie, then: labctl create --login jdoe --provider libvirt --box labctl/trixie')
       .example('$0 box build --bake', 'labctl/trixie-baked: later creates skip the Docker install') as Argv<BuildArgs>,
   handler: async (args: ArgumentsCamelCase<BuildArgs>) => {
-    const { buildLabBox } = await import('../../lib/usecases/box.js');
+    const { buildLabBox } = await import('../../usecases/box.js');
     if (args.provider !== 'libvirt') {
-      const { ConfigError } = await import('../../lib/errors.js');
+      const { ConfigError } = await import('../../core/errors.js');
       throw new ConfigError('provider', `labctl builds libvirt boxes only, not "${args.provider.slice(0, 40)}"`, 'use --provider libvirt (VirtualBox users: the default box debian/trixie64)');
     }
     const started = Date.now();
@@ -36,7 +36,7 @@ const list: CommandModule<GlobalArgs, ListArgs> = {
   describe: 'List the Vagrant boxes (labctl/* are the ones labctl built)',
   builder: (y: Argv<GlobalArgs>) => y.option('json', { type: 'boolean', default: false }).example('$0 box list', 'name, provider, version') as Argv<ListArgs>,
   handler: async (args: ArgumentsCamelCase<ListArgs>) => {
-    const { listBoxes } = await import('../../lib/box/vagrant-boxes.js');
+    const { listBoxes } = await import('../../adapters/vagrant-boxes.js');
     const boxes = await listBoxes();
     if (args.json) print(JSON.stringify(boxes, null, 2));
     else if (boxes.length === 0) print('No boxes. Build one with: labctl box build');
@@ -50,7 +50,7 @@ const remove: CommandModule<GlobalArgs, RemoveArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     y.positional('box', { type: 'string', demandOption: true, describe: 'box name, e.g. labctl/trixie' }).example('$0 box remove labctl/trixie', '') as Argv<RemoveArgs>,
   handler: async (args: ArgumentsCamelCase<RemoveArgs>) => {
-    const { removeLabBox } = await import('../../lib/usecases/box.js');
+    const { removeLabBox } = await import('../../usecases/box.js');
     await removeLabBox(args.box);
     note(`Removed ${args.box}.`);
   },

@@ -1,6 +1,6 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { CheckFailedError, UsageError } from '../../lib/errors.js';
-import type { CheckResult } from '../../lib/check/types.js';
+import { CheckFailedError, UsageError } from '../../core/errors.js';
+import type { CheckResult } from '../../check/types.js';
 import { withLabName, type GlobalArgs } from '../options.js';
 import { print } from '../output.js';
 
@@ -20,16 +20,16 @@ export const command: CommandModule<GlobalArgs, Args> = {
       .example('$0 check --static ~/inception --json', 'a student\'s project, for a dashboard')
       .example('$0 check', 'the running lab, from the host and over SSH') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
-    const { summarize } = await import('../../lib/check/types.js');
+    const { summarize } = await import('../../check/types.js');
     let results: CheckResult[];
     if (args.static !== undefined) {
       // Grading the current directory by accident (a forgotten argument) would grade the wrong thing.
       if (args.static.trim() === '') throw new UsageError('--static needs the project folder', { hint: 'e.g. labctl check --static ~/inception (the folder with the Makefile and srcs/)' });
-      const { checkStatic } = await import('../../lib/check/static.js');
+      const { checkStatic } = await import('../../check/static.js');
       results = await checkStatic(args.static);
     } else {
-      const { checkLive } = await import('../../lib/check/live.js');
-      const { resolveLabName } = await import('../../lib/state.js');
+      const { checkLive } = await import('../../check/live.js');
+      const { resolveLabName } = await import('../../core/state.js');
       results = await checkLive(await resolveLabName(args.name), { destructive: args.destructive });
     }
     const summary = summarize(results);

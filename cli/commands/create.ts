@@ -1,7 +1,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { interruptSignal } from '../interrupt.js';
 import { rawConfigFromArgs, withConfigOptions, type ConfigArgs, type GlobalArgs } from '../options.js';
-import { bonusEndpoints } from '../../lib/endpoints.js';
+import { bonusEndpoints } from '../../core/endpoints.js';
 import { formatDuration, note, print, rendererFor, reporterFor } from '../output.js';
 
 type Args = ConfigArgs & GlobalArgs & { hosts: boolean; provision: boolean; yes: boolean };
@@ -20,7 +20,7 @@ export const command: CommandModule<GlobalArgs, Args> = {
       .example('$0 create lab2 --login jdoe2 --ip 192.168.56.11', 'a second lab beside the first (its own login and IP)')
       .example('LABCTL_LOGIN=jdoe $0 create --no-hosts', 'settings from the environment (or .env); print the hosts line') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
-    const { createLab } = await import('../../lib/usecases/lifecycle.js');
+    const { createLab } = await import('../../usecases/lifecycle.js');
     const started = Date.now();
     const result = await createLab(
       {

@@ -1,5 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { ExternalCommandError } from '../../lib/errors.js';
+import { ExternalCommandError } from '../../core/errors.js';
 import { confirmByTyping } from '../confirm.js';
 import { withLabName, type GlobalArgs } from '../options.js';
 import { note, reporterFor } from '../output.js';
@@ -21,8 +21,8 @@ export const command: CommandModule<GlobalArgs, Args> = {
       .example('$0 destroy lab2 --yes', 'no question (scripts, CI)')
       .example('$0 destroy lab2 --force --yes', 'a lab that a plain destroy cannot remove') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
-    const { destroyLab } = await import('../../lib/usecases/destroy.js');
-    const { resolveLabName } = await import('../../lib/state.js');
+    const { destroyLab } = await import('../../usecases/destroy.js');
+    const { resolveLabName } = await import('../../core/state.js');
     const name = await resolveLabName(args.name);
     if (!args.yes) await confirmByTyping(`This deletes lab "${name}", its VM, its data and its secrets.`, name, '--yes');
     const report = await destroyLab(name, { force: args.force }, reporterFor(args));

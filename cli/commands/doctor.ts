@@ -1,5 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { CheckFailedError } from '../../lib/errors.js';
+import { CheckFailedError } from '../../core/errors.js';
 import type { GlobalArgs } from '../options.js';
 import { note, print } from '../output.js';
 
@@ -15,7 +15,7 @@ export const command: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
       .example('$0 doctor', 'one line per check, with the fix, then one summary line') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
-    const { runDoctor, summaryLine } = await import('../../lib/doctor.js');
+    const { runDoctor, summaryLine } = await import('../../adapters/host-probes.js');
     const checks = await runDoctor();
     if (args.json) print(JSON.stringify(checks, null, 2));
     else for (const c of checks) print(`${MARK[c.verdict]}  ${c.id.padEnd(13)} ${c.summary}${c.fix ? `\n${' '.repeat(20)}fix: ${c.fix}` : ''}`);

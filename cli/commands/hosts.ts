@@ -20,8 +20,8 @@ const add: CommandModule<GlobalArgs, Args> = {
       .example('sudo $0 hosts add --login jdoe --ip 192.168.56.10', 'adds "# BEGIN labctl inception" … block')
       .example('sudo $0 hosts add lab2 --login jdoe2 --ip 192.168.56.11', 'the block of lab "lab2"') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
-    const { validateName, validateIp } = await import('../../lib/config.js');
-    const { hostsAdd } = await import('../../lib/usecases/hosts.js');
+    const { validateName, validateIp } = await import('../../core/config.js');
+    const { hostsAdd } = await import('../../usecases/hosts.js');
     const login = validateName(args.login ?? '', 'login');
     const name = validateName(labName(args), 'name');
     const ip = validateIp(args.ip ?? '', 'libvirt');
@@ -41,8 +41,8 @@ const remove: CommandModule<GlobalArgs, Args> = {
       .example('sudo $0 hosts remove', 'removes the inception block')
       .example('sudo $0 hosts remove lab2', 'removes the block of lab "lab2"') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
-    const { validateName } = await import('../../lib/config.js');
-    const { hostsRemove } = await import('../../lib/usecases/hosts.js');
+    const { validateName } = await import('../../core/config.js');
+    const { hostsRemove } = await import('../../usecases/hosts.js');
     if (args.login !== undefined) validateName(args.login, 'login');
     const name = validateName(labName(args), 'name');
     const r = await hostsRemove(name);

@@ -13,8 +13,8 @@ export const command: CommandModule<GlobalArgs, Args> = {
       .example('$0 provision', 'continue an interrupted create, or repair the stack')
       .example('$0 provision --verbose', 'show every remote command'),
   handler: async (args: ArgumentsCamelCase<Args>) => {
-    const { reprovisionLab } = await import('../../lib/usecases/provision.js');
-    const { resolveLabName } = await import('../../lib/state.js');
+    const { reprovisionLab } = await import('../../usecases/provision.js');
+    const { resolveLabName } = await import('../../core/state.js');
     const summary = await reprovisionLab(await resolveLabName(args.name), { renderer: rendererFor(args), probeUrl: true, reporter: reporterFor(args), signal: interruptSignal() });
     const skipped = summary.steps.filter((s) => s.status === 'skipped').length;
     note(`Provisioned in ${formatDuration(summary.totalMs)} (${summary.steps.length - skipped} steps ran, ${skipped} skipped).`);

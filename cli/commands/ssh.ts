@@ -1,5 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { ChildExitError } from '../../lib/errors.js';
+import { ChildExitError } from '../../core/errors.js';
 import { withLabName, type GlobalArgs } from '../options.js';
 
 type Args = GlobalArgs & { name?: string; '--'?: (string | number)[] };
@@ -16,9 +16,9 @@ export const command: CommandModule<GlobalArgs, Args> = {
       .example("$0 ssh -- 'docker ps | grep nginx'", 'one quoted word is a shell line: pipes work')
       .example('$0 ssh lab2 -- sudo journalctl -u docker', 'in a named lab') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
-    const { sshArgv, sshUnreachable } = await import('../../lib/usecases/lifecycle.js');
-    const { resolveLabName } = await import('../../lib/state.js');
-    const { runUnchecked } = await import('../../lib/run.js');
+    const { sshArgv, sshUnreachable } = await import('../../usecases/lifecycle.js');
+    const { resolveLabName } = await import('../../core/state.js');
+    const { runUnchecked } = await import('../../adapters/run.js');
     const command = (args['--'] ?? []).map(String);
     const name = await resolveLabName(args.name);
     const argv = await sshArgv(name, command);

@@ -14,7 +14,7 @@ export const command: CommandModule<GlobalArgs, Args> = {
       .example('$0 list', 'all labs')
       .example('$0 status lab2 --json', 'one lab, as JSON') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
-    const { statusOf } = await import('../../lib/usecases/status.js');
+    const { statusOf } = await import('../../usecases/status.js');
     const rows = await statusOf(args.name);
     if (args.json) {
       print(JSON.stringify(rows, null, 2));

@@ -1,6 +1,6 @@
-import { LabctlError, NotFoundError } from '../../lib/errors.js';
+import { LabctlError, NotFoundError } from '../../core/errors.js';
 import type { ProvisionContext, ProvisionStep } from '../context.js';
-import { ANY_EXIT_CODE, lastOutputLine } from '../ssh.js';
+import { ANY_EXIT_CODE, lastOutputLine } from '../../adapters/guest.js';
 import { aptGet } from './install-docker.js';
 
 // M03: the only image not built from the project is the base, the penultimate stable Debian.

@@ -1,4 +1,4 @@
-import { ConflictError } from '../../lib/errors.js';
+import { ConflictError } from '../../core/errors.js';
 import type { ProvisionContext, ProvisionStep } from '../context.js';
 import { GUEST_HOSTS_WHERE, upsertGuestHosts } from '../guest-hosts.js';
 

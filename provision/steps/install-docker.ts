@@ -1,6 +1,6 @@
-import { ConfigError, TimeoutError } from '../../lib/errors.js';
+import { ConfigError, TimeoutError } from '../../core/errors.js';
 import type { ProvisionContext, ProvisionStep } from '../context.js';
-import { ANY_EXIT_CODE, lastOutputLine, sleep } from '../ssh.js';
+import { ANY_EXIT_CODE, lastOutputLine, sleep } from '../../adapters/guest.js';
 
 // L03: Docker Engine + the Compose v2 plugin. Debian 13's docker.io only *recommends* docker-cli,
 // so it is named; docker-compose is the v2 plugin there. The project's Makefile (M01) needs make,

@@ -1,7 +1,7 @@
-import { RemoteCommandError } from '../../lib/errors.js';
-import { allReady, composePs } from '../compose.js';
+import { RemoteCommandError } from '../../core/errors.js';
+import { allReady, composePs } from '../../adapters/compose.js';
 import type { ProvisionContext, ProvisionStep } from '../context.js';
-import { lastOutputLine } from '../ssh.js';
+import { lastOutputLine } from '../../adapters/guest.js';
 import { ensureStateDir } from './push-project.js';
 
 // `make` = build + up (M01). It is skipped only when the stack is healthy *and* the guest's stamp

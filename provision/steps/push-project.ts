@@ -1,6 +1,6 @@
 import type { ProvisionContext, ProvisionStep } from '../context.js';
 import { parseRemoteManifest, planPush, type PushPlan } from '../manifest.js';
-import { sftpWriteFile, withSftp } from '../ssh.js';
+import { sftpWriteFile, withSftp } from '../../adapters/guest.js';
 
 // Pushes compose/ to /home/<login>/inception: only files whose content or executable bit
 // differs from the guest's copy, plus removal of files labctl pushed before that compose/ no

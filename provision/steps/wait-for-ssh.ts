@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import type { ProvisionStep } from '../context.js';
-import { errorText, missingKeyError, waitForSsh } from '../ssh.js';
+import { errorText, missingKeyError, waitForSsh } from '../../adapters/guest.js';
 
 // Always runs: it opens the connection every other step uses, and proves passwordless sudo so a
 // box without it fails here, with a hint, instead of in the middle of the install.

@@ -1,4 +1,4 @@
-import { allReady, composePs, waitUntilReady } from '../compose.js';
+import { allReady, composePs, waitUntilReady } from '../../adapters/compose.js';
 import type { ProvisionStep } from '../context.js';
 
 export const waitHealthyStep: ProvisionStep = {

@@ -1,4 +1,4 @@
-import { SECRET_FILES } from '../../lib/secrets.js';
+import { SECRET_FILES } from '../../core/secrets.js';
 import type { ProvisionContext, ProvisionStep } from '../context.js';
 import { sha256 } from '../manifest.js';
 

@@ -1,9 +1,9 @@
 import { cpus } from 'node:os';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { resolveConfig } from '../../lib/config.js';
-import { packageRoot } from '../../lib/paths.js';
-import { renderVagrantfile } from '../../lib/render.js';
+import { resolveConfig } from '../../core/config.js';
+import { packageRoot } from '../../core/paths.js';
+import { renderVagrantfile } from '../../core/vagrantfile.js';
 import { labctl } from '../e2e/labctl.js';
 import { setUpHarness, type Harness } from '../e2e/harness.js';
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../../lib/paths.js';
+import { packageRoot } from '../../core/paths.js';
 
 // `node dist/test/bench/static-hostile.js`: wall time (and peak memory, where /usr/bin/time is
 // there) of `labctl check --static` on projects made of one very long line, the inputs that used to

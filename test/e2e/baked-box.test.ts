@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../lib/config.js';
-import { renderVagrantfile } from '../../lib/render.js';
+import { resolveConfig } from '../../core/config.js';
+import { renderVagrantfile } from '../../core/vagrantfile.js';
 import { setUpHarness, type Harness } from './harness.js';
 
 // `labctl box build --bake`: the VM made from the baked box has Docker, Compose v2, make and the

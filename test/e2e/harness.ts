@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { buildBox, type BuiltBox } from '../../lib/box/build.js';
+import { buildBox, type BuiltBox } from '../../box/build.js';
 import { startLibvirt, type Libvirt } from '../helpers/libvirt.js';
 import { createNetns, type Netns } from '../helpers/netns.js';
 

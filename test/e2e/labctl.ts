@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Result } from 'execa';
-import { packageRoot } from '../../lib/paths.js';
+import { packageRoot } from '../../core/paths.js';
 import type { Harness } from './harness.js';
 
 // The built labctl binary (dist/cli/main.js, as users run it), always inside the test namespace.

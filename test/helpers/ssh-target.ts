@@ -3,8 +3,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { packageRoot } from '../../lib/paths.js';
-import type { SshTarget } from '../../provision/ssh.js';
+import { packageRoot } from '../../core/paths.js';
+import type { SshTarget } from '../../adapters/guest.js';
 
 // A throwaway Debian 13 guest for provisioning tests: a privileged container running sshd and
 // Docker-in-Docker, reachable only on 127.0.0.1 through a published port. Its base image is

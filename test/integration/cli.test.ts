@@ -3,7 +3,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { ExitCode } from '../../lib/errors.js';
+import { ExitCode } from '../../core/errors.js';
 import { labctl } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 

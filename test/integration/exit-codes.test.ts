@@ -3,12 +3,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../../lib/errors.js';
+import { ExitCode } from '../../core/errors.js';
 import { CLI, labctl } from '../helpers/cli.js';
 import { writeFakeTools } from '../helpers/fake-tools.js';
 import { tempDir } from '../helpers/temp.js';
 
-// docs/users.md's exit-code table is lib/errors.ts's ExitCode: each code is provoked here through
+// docs/users.md's exit-code table is core/errors.ts's ExitCode: each code is provoked here through
 // the built binary. 7 (a command in the VM failed) and 8 (a bounded wait ran out) need a guest;
 // test/integration/provision.test.ts provokes their error classes against a real sshd.
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { renderBlock } from '../../lib/hosts.js';
+import { renderBlock } from '../../core/hosts-file.js';
 import { labctl } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 

@@ -3,16 +3,16 @@ import { watch } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { addBlock, addHostsEntry, journalPath, removeHostsEntry, type HostsEntry } from '../../lib/hosts.js';
+import { addBlock, addHostsEntry, journalPath, removeHostsEntry, type HostsEntry } from '../../core/hosts-file.js';
 import { tempDir } from '../helpers/temp.js';
 
-// A real crash, not a mock: a child process edits the hosts file through the built lib/hosts.js
+// A real crash, not a mock: a child process edits the hosts file through the built core/hosts-file.js
 // and is SIGKILLed at staggered moments across its run. Whatever the moment, the file holds the old
 // bytes, the new bytes, or (only while a journal is there) a torn mix; after one more run of the
 // same operation it holds exactly the new bytes and nothing else is left in the directory: no
 // journal, no temp file, no lock.
 
-const HOSTS_MODULE = resolve(import.meta.dirname, '..', '..', 'dist', 'lib', 'hosts.js');
+const HOSTS_MODULE = resolve(import.meta.dirname, '..', '..', 'dist', 'core', 'hosts-file.js');
 const PADDING_LINES = 160_000; // ~6 MB, so that reading, journaling and writing take a while
 // Kill moments: fractions of a whole run (start-up, reading), and delays after the journal appears
 // (writing the journal, flushing it, writing the file in place, flushing, unlinking), which a

@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../lib/config.js';
-import { ExitCode } from '../../lib/errors.js';
-import { addBlock } from '../../lib/hosts.js';
-import { renderVagrantfile } from '../../lib/render.js';
-import { writeLab } from '../../lib/state.js';
+import { resolveConfig } from '../../core/config.js';
+import { ExitCode } from '../../core/errors.js';
+import { addBlock } from '../../core/hosts-file.js';
+import { renderVagrantfile } from '../../core/vagrantfile.js';
+import { writeLab } from '../../core/state.js';
 import { labctl } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 

@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExternalCommandError } from '../../lib/errors.js';
-import { validate } from '../../lib/vagrant.js';
+import { ExternalCommandError } from '../../core/errors.js';
+import { validate } from '../../adapters/vagrant.js';
 import { labctl } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 

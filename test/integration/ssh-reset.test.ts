@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionLostError, connect, remoteExec, waitForSsh, withSftp, type Connection } from '../../provision/ssh.js';
+import { ConnectionLostError, connect, remoteExec, waitForSsh, withSftp, type Connection } from '../../adapters/guest.js';
 import { ensureTargetImage, startSshTarget, type SshTargetHandle } from '../helpers/ssh-target.js';
 
 // Defect 16: a VM reboot reset labctl's SSH connection, ssh2 emitted an 'error' nobody listened

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BONUS_CONTAINERS, bonusLiveChecks, type BonusIo } from '../../lib/check/bonus.js';
+import { BONUS_CONTAINERS, bonusLiveChecks, type BonusIo } from '../../check/bonus.js';
 import { ensureDockerd, type DockerdHandle } from '../helpers/dockerd.js';
 import { STACK_CONTAINERS, SiteClient, containerState, copyComposeProject, docker, make, readSecret, waitHealthy, writeEnvFile, type StackSettings } from '../helpers/stack.js';
 
@@ -11,7 +11,7 @@ import { STACK_CONTAINERS, SiteClient, containerState, copyComposeProject, docke
 // Makefile (`make bonus`) on a real dockerd and probed from the host on loopback only: every
 // container healthy with its daemon as PID 1, WordPress's object cache in Redis (and the site
 // still up without Redis), FTPS listing and uploading a file that nginx then serves, the static
-// site, Adminer's login page and a real Adminer login, the status page, lib/check/bonus.ts against
+// site, Adminer's login page and a real Adminer login, the status page, check/bonus.ts against
 // the live stack; then `make` alone right after it: only the mandatory containers, only
 // port 443, no bonus route in nginx, no object cache in WordPress.
 //
@@ -217,7 +217,7 @@ describe('the bonus services on a real Docker engine (make bonus)', () => {
     expect(api.services.map((s) => [s.name, s.up])).toEqual(STATUS_ORDER.map((name) => [name, true]));
   });
 
-  it('lib/check/bonus.ts passes every B01–B05 check against the live stack', async () => {
+  it('check/bonus.ts passes every B01–B05 check against the live stack', async () => {
     const secrets = new Map([['ftp_password.txt', await readSecret(projectDir, 'ftp_password.txt')]]);
     const io: BonusIo = {
       // The lab's `remote` runs argv as root in the VM; here the engine is local.

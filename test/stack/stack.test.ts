@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkFromHost, checkInside, type Remote } from '../../lib/check/live.js';
-import { resolveConfig } from '../../lib/config.js';
-import { labPaths } from '../../lib/paths.js';
+import { checkFromHost, checkInside, type Remote } from '../../check/live.js';
+import { resolveConfig } from '../../core/config.js';
+import { labPaths } from '../../core/paths.js';
 import { ensureDockerd, type DockerdHandle } from '../helpers/dockerd.js';
 import {
   STACK_CONTAINERS,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { cachedBoxPaths } from '../../lib/box/build.js';
-import { boxMetadata, boxName, fstab, sudoersFile } from '../../lib/box/guest-files.js';
-import { parseBoxList } from '../../lib/box/vagrant-boxes.js';
+import { cachedBoxPaths } from '../../box/build.js';
+import { boxMetadata, boxName, fstab, sudoersFile } from '../../box/guest-files.js';
+import { parseBoxList } from '../../adapters/vagrant-boxes.js';
 
 describe('local box recipe (pure parts)', () => {
   it('names boxes after suite and bake', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateContainers, evaluatePid1, evaluateSecretLeaks, evaluateVolumes, evaluateWpUsers, type ContainerInspect } from '../../lib/check/containers.js';
+import { evaluateContainers, evaluatePid1, evaluateSecretLeaks, evaluateVolumes, evaluateWpUsers, type ContainerInspect } from '../../check/containers.js';
 
 // Shapes follow `docker inspect` output (Docker 26+): only the fields the rules read.
 function container(service: string, over: Partial<ContainerInspect['HostConfig']> = {}, mounts: ContainerInspect['Mounts'] = []): ContainerInspect {

@@ -3,8 +3,8 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { interpolate } from '../../lib/check/project.js';
-import { checkStatic, passwordAssignment, runsInBackground } from '../../lib/check/static.js';
+import { interpolate } from '../../check/project.js';
+import { checkStatic, passwordAssignment, runsInBackground } from '../../check/static.js';
 import { tempDir } from '../helpers/temp.js';
 
 // Each fixture is labctl's own compose/ with one small edit made at test time; `check --static`

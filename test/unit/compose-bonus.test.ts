@@ -5,12 +5,12 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { epsvPort, envValue, evaluateHealth, parseHealthLines, parseStatusReport, takeFtpReply, wordpressKeys } from '../../lib/check/bonus.js';
-import { checkStatic } from '../../lib/check/static.js';
-import { bonusEndpoints } from '../../lib/endpoints.js';
+import { epsvPort, envValue, evaluateHealth, parseHealthLines, parseStatusReport, takeFtpReply, wordpressKeys } from '../../check/bonus.js';
+import { checkStatic } from '../../check/static.js';
+import { bonusEndpoints } from '../../core/endpoints.js';
 
 // Static checks of the bonus services of compose/ (../shared/SUBJECT.md B01–B05), read from the
-// files as graders read them, plus the pure parts of lib/check/bonus.ts. No Docker needed.
+// files as graders read them, plus the pure parts of check/bonus.ts. No Docker needed.
 
 const COMPOSE_DIR = fileURLToPath(new URL('../../compose/', import.meta.url));
 const SRCS = join(COMPOSE_DIR, 'srcs');
@@ -224,7 +224,7 @@ describe('docs cover each bonus service', () => {
   });
 });
 
-describe('lib/check/bonus.ts pure parts', () => {
+describe('check/bonus.ts pure parts', () => {
   it('reads container states and names each missing or unhealthy bonus container', () => {
     const states = parseHealthLines('/redis running healthy\n/ftp running starting\n/website exited none\n/adminer running healthy\n');
     expect(states).toEqual([
@@ -261,7 +261,7 @@ describe('lib/check/bonus.ts pure parts', () => {
   });
 });
 
-describe('the bonus addresses labctl prints for a lab (lib/endpoints.ts)', () => {
+describe('the bonus addresses labctl prints for a lab (core/endpoints.ts)', () => {
   const config = (bonus: boolean) => ({ domain: 'jdoe.42.fr', bonus });
 
   it('lists nothing without bonus', () => {

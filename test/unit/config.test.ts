@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../lib/errors.js';
-import { mergeSources, resolveConfig, validateIp, type HostFacts, type RawConfig } from '../../lib/config.js';
+import { ConfigError } from '../../core/errors.js';
+import { mergeSources, resolveConfig, validateIp, type HostFacts, type RawConfig } from '../../core/config.js';
 
 const host: HostFacts = { usableProvider: 'virtualbox', hardwareVirtualization: true };
 const noVirt: HostFacts = { usableProvider: 'libvirt', hardwareVirtualization: false };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type Check, libvirtUri, preflightError, summaryLine, virshError } from '../../lib/doctor.js';
-import { HostNotReadyError, NotFoundError } from '../../lib/errors.js';
+import { type Check, libvirtUri, preflightError, summaryLine, virshError } from '../../adapters/host-probes.js';
+import { HostNotReadyError, NotFoundError } from '../../core/errors.js';
 
 const ok: Check = { id: 'node', verdict: 'ok', summary: 'Node.js v22' };
 const warn: Check = { id: 'accelerator', verdict: 'warn', summary: 'no kvm', fix: 'enable VT-x' };

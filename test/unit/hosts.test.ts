@@ -1,9 +1,9 @@
 import { mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConflictError } from '../../lib/errors.js';
-import { addBlock, addHostsEntry, blockEntries, hasBlock, journalPath, recoverHostsFile, removeBlock, removeHostsEntry } from '../../lib/hosts.js';
-import { withFileLock } from '../../lib/lock.js';
+import { ConflictError } from '../../core/errors.js';
+import { addBlock, addHostsEntry, blockEntries, hasBlock, journalPath, recoverHostsFile, removeBlock, removeHostsEntry } from '../../core/hosts-file.js';
+import { withFileLock } from '../../core/lock.js';
 import { GUEST_HOSTS_BEGIN, guestHostsBlock, upsertGuestHosts } from '../../provision/guest-hosts.js';
 import { tempDir } from '../helpers/temp.js';
 

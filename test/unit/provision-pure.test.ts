@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { remoteCommand } from '../../lib/usecases/lifecycle.js';
+import { remoteCommand } from '../../usecases/lifecycle.js';
 import { isDebianArchiveUri, renderAptProxy, rewriteAptSources } from '../../provision/apt-sources.js';
-import { allReady, logsArgs, mergeServiceStatus, parseComposePs } from '../../provision/compose.js';
+import { allReady, logsArgs, mergeServiceStatus, parseComposePs } from '../../adapters/compose.js';
 import { ENV_KEYS, envValues, renderEnvFile } from '../../provision/env-file.js';
 import { guestHostsBlock, upsertGuestHosts } from '../../provision/guest-hosts.js';
 import { isExcludedFromPush, parseRemoteManifest, planPush, projectHash, sha256, substituteLogin, type ManifestEntry } from '../../provision/manifest.js';
-import { commandLine, displayCommand, shQuote, wrapArgv } from '../../provision/quote.js';
+import { commandLine, displayCommand, shQuote, wrapArgv } from '../../core/quote.js';
 
 const ODD = ['two words', "it's", '"double"', '$HOME', '${PATH}', '`id`', '$(id)', 'a;b', 'a && b', 'line1\nline2', '*', '~', '', '\\', "'", "''", '-n', '#x', 'a|b', '>out'];
 

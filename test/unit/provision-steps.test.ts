@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { LabConfig } from '../../lib/config.js';
-import { LabctlError, RemoteCommandError } from '../../lib/errors.js';
-import { SECRET_FILES } from '../../lib/secrets.js';
+import type { LabConfig } from '../../core/config.js';
+import { LabctlError, RemoteCommandError } from '../../core/errors.js';
+import { SECRET_FILES } from '../../core/secrets.js';
 import type { ProvisionContext } from '../../provision/context.js';
 import { DEFAULT_TIMEOUTS } from '../../provision/context.js';
-import { guestPaths } from '../../provision/guest-paths.js';
+import { guestPaths } from '../../core/guest-paths.js';
 import { guestHostsBlock } from '../../provision/guest-hosts.js';
 import { sha256 } from '../../provision/manifest.js';
-import { hintForRemoteFailure, isPermanentConnectError, writeRemoteFile, type Connection } from '../../provision/ssh.js';
+import { hintForRemoteFailure, isPermanentConnectError, writeRemoteFile, type Connection } from '../../adapters/guest.js';
 import { PROVISION_STEPS } from '../../provision/steps.js';
 import { baseImageStep } from '../../provision/steps/base-image.js';
 import { configureAptStep } from '../../provision/steps/configure-apt.js';

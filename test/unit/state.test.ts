@@ -1,11 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig, type LabConfig } from '../../lib/config.js';
-import { ConflictError } from '../../lib/errors.js';
-import { SECRET_FILES } from '../../lib/secrets.js';
+import { resolveConfig, type LabConfig } from '../../core/config.js';
+import { ConflictError } from '../../core/errors.js';
+import { SECRET_FILES } from '../../core/secrets.js';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { changedSettings, checkConflicts, listLabs, parseLabJson, resolveLabName, scanLabs, writeLab, type Lab } from '../../lib/state.js';
+import { changedSettings, checkConflicts, listLabs, parseLabJson, resolveLabName, scanLabs, writeLab, type Lab } from '../../core/state.js';
 import { tempDir } from '../helpers/temp.js';
 
 const host = { usableProvider: 'libvirt' as const, hardwareVirtualization: false };

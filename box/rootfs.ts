@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../core/errors.js';
 import { run, tryRun, writeFileAsRoot, type Log } from './exec.js';
 import {
   BAKED_PACKAGES,

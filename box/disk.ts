@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ExternalCommandError, TimeoutError } from '../errors.js';
+import { ExternalCommandError, TimeoutError } from '../core/errors.js';
 import { run, tryRun, writeFileAsRoot, type Log } from './exec.js';
 import { DISK_SIZE_GIB, fstab, grubConfig } from './guest-files.js';
 import { mountPseudoFs, unmountPseudoFs } from './rootfs.js';

@@ -1,7 +1,7 @@
 import type { LabStatus } from './lifecycle.js';
 import { labStatus } from './lifecycle.js';
-import { readLabOrBroken, isBroken, loadLab, scanLabs, type BrokenLab, type Lab } from '../state.js';
-import { refreshSshConfig } from '../vagrant.js';
+import { readLabOrBroken, isBroken, loadLab, scanLabs, type BrokenLab, type Lab } from '../core/state.js';
+import { refreshSshConfig } from '../adapters/vagrant.js';
 
 export interface ServiceStatus {
   name: string;
@@ -19,7 +19,7 @@ async function withServices(status: LabStatus, name: string, env: NodeJS.Process
   if (status.state !== 'running') return status;
   const lab = await loadLab(name, env);
   try {
-    const { connect, composePs } = await import('../../provision/index.js');
+    const { connect, composePs } = await import('../provision/index.js');
     const conn = await connect(await refreshSshConfig(lab.paths));
     try {
       return { ...status, services: await composePs(conn, lab.config) };
@@ -56,7 +56,7 @@ function labName(lab: Lab | BrokenLab): string {
 
 export async function streamLabLogs(name: string, opts: { service: string | undefined; follow: boolean; tail: string }, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const lab = await loadLab(name, env);
-  const { connect, streamComposeLogs } = await import('../../provision/index.js');
+  const { connect, streamComposeLogs } = await import('../provision/index.js');
   const conn = await connect(await refreshSshConfig(lab.paths));
   try {
     await streamComposeLogs(conn, lab.config, opts);

@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
-import { AbortedError, ExternalCommandError, NotFoundError, TimeoutError } from './errors.js';
-import { forceSignal, interruptible } from './interrupt.js';
+import { AbortedError, ExternalCommandError, NotFoundError, TimeoutError } from '../core/errors.js';
+import { forceSignal, interruptible } from '../core/interrupt.js';
 
 // The one seam through which labctl runs host programs: argv arrays, an explicit cwd, bounded
 // when asked, and every failure turned into a typed error that carries the command and its output.
@@ -27,7 +27,7 @@ export interface RunOptions {
   /**
    * Run in a process group of its own (vagrant): an abort forwards SIGINT to the whole group, so
    * vagrant and the programs it started clean up, bounded by `interruptGraceMs`, then SIGKILL.
-   * A second Ctrl-C (lib/interrupt.ts forceSignal) kills the group at once.
+   * A second Ctrl-C (core/interrupt.ts forceSignal) kills the group at once.
    */
   processGroup?: boolean;
   interruptGraceMs?: number;

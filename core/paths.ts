@@ -47,8 +47,8 @@ export function labPaths(name: string, env: NodeJS.ProcessEnv = process.env): La
 /** The package root (where Vagrantfile.hbs and compose/ live), from src or from dist. */
 export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
-  // lib/ in a checkout, dist/lib/ once built.
-  if (dir.endsWith(join('dist', 'lib'))) dir = dirname(dir);
+  // core/ in a checkout, dist/core/ once built.
+  if (dir.endsWith(join('dist', 'core'))) dir = dirname(dir);
   return dirname(dir);
 }
 

@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
-import type { Provider } from './config.js';
-import type { LabctlError } from './errors.js';
-import { AbortedError, ExternalCommandError, NotFoundError } from './errors.js';
-import { interruptSignal } from './interrupt.js';
-import { assertInsideHome, type LabPaths } from './paths.js';
+import type { Provider } from '../core/config.js';
+import type { LabctlError } from '../core/errors.js';
+import { AbortedError, ExternalCommandError, NotFoundError } from '../core/errors.js';
+import { interruptSignal } from '../core/interrupt.js';
+import { assertInsideHome, type LabPaths } from '../core/paths.js';
 import { run, runUnchecked } from './run.js';
 
 // Thin adapter over the vagrant CLI: argv arrays, cwd = the lab's directory, no decisions.

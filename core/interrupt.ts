@@ -2,7 +2,7 @@
 // current step is aborted through `interruptSignal()`, child programs in their own process group
 // (vagrant) get the signal forwarded and a bounded time to clean up, and labctl exits 130. A
 // second signal means "now": `forceSignal()` fires, children are killed, labctl exits at once.
-// cli/main.ts installs the handlers; lib/run.ts and the provisioning steps read the signals.
+// cli/main.ts installs the handlers; adapters/run.ts and the provisioning steps read the signals.
 
 const interrupt = new AbortController();
 const force = new AbortController();

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { packageRoot } from '../paths.js';
-import { interruptible } from '../interrupt.js';
-import { loadLab, withLabLock, type Lab } from '../state.js';
-import { refreshSshConfig } from '../vagrant.js';
+import { packageRoot } from '../core/paths.js';
+import { interruptible } from '../core/interrupt.js';
+import { loadLab, withLabLock, type Lab } from '../core/state.js';
+import { refreshSshConfig } from '../adapters/vagrant.js';
 import type { Reporter } from './lifecycle.js';
 
 export type RendererChoice = 'default' | 'simple' | 'verbose' | 'silent';
@@ -28,7 +28,7 @@ export function composeDir(): string {
 export async function provisionLab(lab: Lab, opts: ProvisionOptions): Promise<ProvisionSummary> {
   const ssh = await refreshSshConfig(lab.paths);
   // Loaded lazily: node-ssh and listr2 are only needed by the commands that provision.
-  const { runProvisioning } = await import('../../provision/index.js');
+  const { runProvisioning } = await import('../provision/index.js');
   return interruptible(() => runProvisioning({
     config: lab.config,
     paths: lab.paths,

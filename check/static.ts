@@ -6,7 +6,7 @@ import { fail, pass, skip, type CheckResult } from './types.js';
 // `labctl check --static DIR`: everything of M01–M14 (and B01–B05) that can be read from files,
 // the way graders read them before running anything.
 //
-// DIR is a student's repository: lib/check/project.ts reads it safely, and every pattern here is
+// DIR is a student's repository: check/project.ts reads it safely, and every pattern here is
 // linear in the length of a line (a hostile 256 KiB line used to cost tens of seconds), whatever
 // the file: no quantifier is followed by another that can match the same characters unless the
 // match is anchored, and where that was needed the work is done in code instead.

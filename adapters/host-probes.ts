@@ -2,11 +2,11 @@ import { constants } from 'node:fs';
 import { access, readFile, stat, statfs } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import { dirname } from 'node:path';
-import type { HostFacts, Provider } from './config.js';
-import { DEFAULTS, validateIp } from './config.js';
-import { HostNotReadyError, LabctlError, NotFoundError } from './errors.js';
-import { canWrite } from './hosts.js';
-import { hostsFilePath, labctlHome } from './paths.js';
+import type { HostFacts, Provider } from '../core/config.js';
+import { DEFAULTS, validateIp } from '../core/config.js';
+import { HostNotReadyError, LabctlError, NotFoundError } from '../core/errors.js';
+import { canWrite } from '../core/hosts-file.js';
+import { hostsFilePath, labctlHome } from '../core/paths.js';
 import { hasProgram, runUnchecked } from './run.js';
 
 // `labctl doctor` probes: each check reads the machine and reports ok / warn / fail with the fix.

@@ -1,7 +1,7 @@
-import type { LabConfig } from '../lib/config.js';
-import { guestPaths } from './guest-paths.js';
-import { RemoteCommandError, TimeoutError } from '../lib/errors.js';
-import { remoteExec, sleep, type Connection, type RemoteExecOptions } from './ssh.js';
+import type { LabConfig } from '../core/config.js';
+import { guestPaths } from '../core/guest-paths.js';
+import { RemoteCommandError, TimeoutError } from '../core/errors.js';
+import { remoteExec, sleep, type Connection, type RemoteExecOptions } from './guest.js';
 
 // Docker Compose in the guest, as root through sudo: the SSH user's new docker-group membership
 // only applies to new logins, and root can read the 0600 srcs/.env that Compose interpolates.

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run, type Log } from './exec.js';
+import { run, type Log } from '../box/exec.js';
 
 // `vagrant box add|list|remove` for the boxes labctl builds. VAGRANT_HOME decides which store they
 // go to: it must be the one `vagrant up` will use.

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConflictError, EnvironmentError } from '../errors.js';
+import { ConflictError, EnvironmentError } from '../core/errors.js';
 import { convertToQcow2, makeBootableRawDisk } from './disk.js';
 import { isRoot, run, type Log } from './exec.js';
 import { boxMetadata, boxName, boxVagrantfile } from './guest-files.js';
 import { bakeBaseImage, bakeDocker, configureRootfs, debootstrap, scrubRootfs, vagrantInsecurePublicKey } from './rootfs.js';
-import { addBox, addedBuildId } from './vagrant-boxes.js';
+import { addBox, addedBuildId } from '../adapters/vagrant-boxes.js';
 
 // `labctl box build`: a Vagrant box for vagrant-libvirt made locally from debootstrap, for machines
 // that cannot reach Vagrant Cloud. The runbook is buildBox() below; the steps live in rootfs.ts

@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { TimeoutError } from '../errors.js';
-import { blockEntries } from '../hosts.js';
-import { hostsFilePath } from '../paths.js';
-import { readSecrets } from '../secrets.js';
-import { loadLab, type Lab } from '../state.js';
+import { TimeoutError } from '../core/errors.js';
+import { blockEntries } from '../core/hosts-file.js';
+import { hostsFilePath } from '../core/paths.js';
+import { readSecrets } from '../core/secrets.js';
+import { loadLab, type Lab } from '../core/state.js';
 import { composeDir } from '../usecases/provision.js';
-import * as vagrant from '../vagrant.js';
-import { ConnectionLostError, connect, remoteExec, sleep, waitForSsh, type Connection, type SshTarget } from '../../provision/ssh.js';
+import * as vagrant from '../adapters/vagrant.js';
+import { ConnectionLostError, connect, remoteExec, sleep, waitForSsh, type Connection, type SshTarget } from '../adapters/guest.js';
 import { evaluateContainers, evaluatePid1, evaluateSecretLeaks, evaluateVolumes, evaluateWpUsers, serviceName, type ContainerInspect, type VolumeInspect } from './containers.js';
-import { httpsGet, plainHttpAnswers, tcpProbe, tlsHandshake } from '../net-probes.js';
+import { httpsGet, plainHttpAnswers, tcpProbe, tlsHandshake } from '../adapters/net-probes.js';
 import { checkStatic, MANDATORY } from './static.js';
 import { fail, pass, skip, type CheckResult } from './types.js';
 

@@ -1,7 +1,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { DEFAULT_FTP_USER } from '../endpoints.js';
-import { httpsGet, PROBE_TIMEOUT_MS, tcpProbe } from '../net-probes.js';
+import { DEFAULT_FTP_USER } from '../core/endpoints.js';
+import { httpsGet, PROBE_TIMEOUT_MS, tcpProbe } from '../adapters/net-probes.js';
 import { fail, pass, skip, type CheckResult } from './types.js';
 
 // Live checks of the bonus services (B01–B05) of a lab started with `make bonus`: inside the VM

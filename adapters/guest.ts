@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
-import { AbortedError, ExitCode, LabctlError, NotFoundError, RemoteCommandError, TimeoutError, tail } from '../lib/errors.js';
-import { commandLine, displayCommand, wrapArgv, type PrivilegeOptions } from './quote.js';
+import { AbortedError, ExitCode, LabctlError, NotFoundError, RemoteCommandError, TimeoutError, tail } from '../core/errors.js';
+import { commandLine, displayCommand, wrapArgv, type PrivilegeOptions } from '../core/quote.js';
 
 // The SSH adapter: connecting, running argv arrays, writing files. It takes no decisions about
 // provisioning; steps call it. Everything here is reused by `labctl status` and `labctl logs`.

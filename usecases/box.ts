@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { buildBox, removeCachedBox, type BuiltBox } from '../box/build.js';
-import { removeBox } from '../box/vagrant-boxes.js';
-import { parseHttpUrl } from '../config.js';
-import { ConfigError } from '../errors.js';
-import { labctlHome } from '../paths.js';
+import { removeBox } from '../adapters/vagrant-boxes.js';
+import { parseHttpUrl } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
+import { labctlHome } from '../core/paths.js';
 
 /**
  * Debian suites a box can be built from. The guest runbook is written for trixie; bookworm is the

@@ -1,11 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { libvirtUri } from '../doctor.js';
-import { AbortedError, ExternalCommandError, NotFoundError } from '../errors.js';
-import { hostsFilePath, labPaths, type LabPaths } from '../paths.js';
-import { runUnchecked } from '../run.js';
-import { isBroken, readLabOrBroken, removeLabDir, withLabLock } from '../state.js';
-import * as vagrant from '../vagrant.js';
+import { libvirtUri } from '../adapters/host-probes.js';
+import { AbortedError, ExternalCommandError, NotFoundError } from '../core/errors.js';
+import { hostsFilePath, labPaths, type LabPaths } from '../core/paths.js';
+import { runUnchecked } from '../adapters/run.js';
+import { isBroken, readLabOrBroken, removeLabDir, withLabLock } from '../core/state.js';
+import * as vagrant from '../adapters/vagrant.js';
 import { hostsRemove } from './hosts.js';
 import type { Reporter } from './lifecycle.js';
 

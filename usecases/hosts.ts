@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { ConflictError, ExternalCommandError, LabctlError, NotFoundError } from '../errors.js';
-import { addBlock, blockEntries, canWrite, editHostsFile, parseBlocks, removeBlock, type HostsEntry } from '../hosts.js';
-import { hostsFilePath } from '../paths.js';
-import { runUnchecked } from '../run.js';
+import { ConflictError, ExternalCommandError, LabctlError, NotFoundError } from '../core/errors.js';
+import { addBlock, blockEntries, canWrite, editHostsFile, parseBlocks, removeBlock, type HostsEntry } from '../core/hosts-file.js';
+import { hostsFilePath } from '../core/paths.js';
+import { runUnchecked } from '../adapters/run.js';
 
 export interface HostsResult {
   path: string;

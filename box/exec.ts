@@ -1,10 +1,10 @@
 import { dirname } from 'node:path';
-import { run as runProgram } from '../run.js';
+import { run as runProgram } from '../adapters/run.js';
 
-// Box building's view of lib/run.ts: argv arrays with the program first, every call bounded and
+// Box building's view of adapters/run.ts: argv arrays with the program first, every call bounded and
 // logged line by line, and the Debian package to install named when a program is missing.
 
-export { isRoot } from '../run.js';
+export { isRoot } from '../adapters/run.js';
 export type Log = (line: string) => void;
 
 export interface RunOptions {

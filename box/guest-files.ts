@@ -163,7 +163,7 @@ export function boxMetadata(buildId: string, virtualSizeGiB = DISK_SIZE_GIB): st
  */
 export function boxVagrantfile(): string {
   return [
-    '# Built by labctl (lib/box). Defaults for every VM made from this box.',
+    '# Built by labctl (box/). Defaults for every VM made from this box.',
     'Vagrant.configure("2") do |config|',
     '  config.vm.synced_folder ".", "/vagrant", disabled: true',
     '  config.vm.provider :libvirt do |libvirt|',

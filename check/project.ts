@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { parse as parseDotenv } from 'dotenv';
 import { execa } from 'execa';
 import { z } from 'zod';
-import { InvalidProjectError, NotFoundError } from '../errors.js';
+import { InvalidProjectError, NotFoundError } from '../core/errors.js';
 
 // A compose project as graders read it: the compose file (parsed with a YAML library, variables
 // from srcs/.env interpolated), each service's Dockerfile, every script and the Makefile.

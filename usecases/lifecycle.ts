@@ -1,16 +1,16 @@
 import { readFile } from 'node:fs/promises';
-import type { LabConfig } from '../config.js';
-import { preflight, preflightError } from '../doctor.js';
-import { bonusEndpoints, type Endpoint } from '../endpoints.js';
-import { AbortedError, ExternalCommandError, NotFoundError } from '../errors.js';
-import { hostsFilePath } from '../paths.js';
-import { renderVagrantfile } from '../render.js';
-import { brokenError, changedSettings, checkConflicts, loadLab, readLabOrBroken, isBroken, removeLabDir, scanLabs, withLabLock, writeLab, type Lab } from '../state.js';
-import * as vagrant from '../vagrant.js';
+import type { LabConfig } from '../core/config.js';
+import { preflight, preflightError } from '../adapters/host-probes.js';
+import { bonusEndpoints, type Endpoint } from '../core/endpoints.js';
+import { AbortedError, ExternalCommandError, NotFoundError } from '../core/errors.js';
+import { hostsFilePath } from '../core/paths.js';
+import { renderVagrantfile } from '../core/vagrantfile.js';
+import { brokenError, changedSettings, checkConflicts, loadLab, readLabOrBroken, isBroken, removeLabDir, scanLabs, withLabLock, writeLab, type Lab } from '../core/state.js';
+import * as vagrant from '../adapters/vagrant.js';
 import { configFromInput, type ConfigInput } from './config-input.js';
 import { ensureHostsEntry } from './hosts.js';
 import { provisionLab, type ProvisionOptions, type ProvisionSummary } from './provision.js';
-import { commandLine } from '../../provision/quote.js';
+import { commandLine } from '../core/quote.js';
 
 /** How use cases talk to the user; the CLI decides where the lines go. */
 export interface Reporter {
@@ -122,7 +122,7 @@ export const STACK_READY_AFTER_BOOT_TIMEOUT_MS = 900_000;
  */
 async function waitForStack(lab: Lab, reporter: Reporter): Promise<void> {
   const ssh = await vagrant.refreshSshConfig(lab.paths);
-  const { connect, guestPaths, remoteExec, waitUntilReady } = await import('../../provision/index.js');
+  const { connect, guestPaths, remoteExec, waitUntilReady } = await import('../provision/index.js');
   const conn = await connect(ssh);
   try {
     const project = await remoteExec(conn, ['test', '-f', guestPaths(lab.config.login).composeFile], { sudo: true, okCodes: [0, 1] });

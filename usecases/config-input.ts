@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { mergeSources, resolveConfig, type LabConfig, type RawConfig } from '../config.js';
-import { probeHostFacts } from '../doctor.js';
-import { EnvironmentError } from '../errors.js';
+import { mergeSources, resolveConfig, type LabConfig, type RawConfig } from '../core/config.js';
+import { probeHostFacts } from '../adapters/host-probes.js';
+import { EnvironmentError } from '../core/errors.js';
 
 /** Reads `.env` in the working directory (LABCTL_* keys); a missing file is no error. */
 export async function readDotenv(cwd: string): Promise<Record<string, string>> {
