@@ -10,6 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 PACKAGES=(
   debootstrap make openssh-server openssh-client rsync curl ca-certificates openssl iproute2 iptables
   vagrant vagrant-libvirt libvirt-daemon-system qemu-system-x86 qemu-utils dnsmasq-base fdisk e2fsprogs
+  shellcheck
 )
 
 mirror_uri() {

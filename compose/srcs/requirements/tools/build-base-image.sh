@@ -19,11 +19,7 @@ MIRROR=""
 FORCE=0
 
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-  log "error: $1"
-  [ -n "${2:-}" ] && log "hint: $2"
-  exit 1
-}
+die() { log "error: $1"; [ -z "${2:-}" ] || log "hint: $2"; exit 1; }
 
 usage() {
   cat <<EOF

@@ -5,7 +5,8 @@
 set -euo pipefail
 
 readonly PROG="${0##*/}"
-die() { printf '%s: error: %s\n' "$PROG" "$1" >&2; [ -z "${2:-}" ] || printf '%s: hint: %s\n' "$PROG" "$2" >&2; exit 1; }
+log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die() { log "error: $1"; [ -z "${2:-}" ] || log "hint: $2"; exit 1; }
 
 [ $# -eq 3 ] || die "usage: $PROG ENV_FILE EXAMPLE_FILE LOGIN"
 ENV_FILE="$1" EXAMPLE="$2" LOGIN="$3"
@@ -19,4 +20,4 @@ fi
 
 sed "s/{{LOGIN}}/$LOGIN/g" "$EXAMPLE" >"$ENV_FILE.tmp"
 mv "$ENV_FILE.tmp" "$ENV_FILE"
-printf '%s: created %s for login %s\n' "$PROG" "$ENV_FILE" "$LOGIN" >&2
+log "created $ENV_FILE for login $LOGIN"

@@ -3,8 +3,9 @@
 # TLS secrets, then hands PID 1 over to nginx in the foreground with `exec` (M10).
 set -euo pipefail
 
-log() { printf 'nginx-entrypoint: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+readonly PROG=nginx-entrypoint
+log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die() { log "error: $1"; [ -z "${2:-}" ] || log "hint: $2"; exit 1; }
 
 [ -n "${DOMAIN_NAME:-}" ] || die "DOMAIN_NAME is not set; add it to srcs/.env"
 [[ "$DOMAIN_NAME" =~ ^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$ ]] || die "DOMAIN_NAME '$DOMAIN_NAME' is not a valid host name"

@@ -8,8 +8,9 @@ set -euo pipefail
 readonly WEBROOT=/var/www/html
 readonly SOURCE=/usr/src/wordpress
 
-log() { printf 'wordpress-entrypoint: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+readonly PROG=wordpress-entrypoint
+log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die() { log "error: $1"; [ -z "${2:-}" ] || log "hint: $2"; exit 1; }
 
 require_env() {
   local name
@@ -18,9 +19,10 @@ require_env() {
   done
 }
 
+# Reads the first line of a Docker secret file; the value never goes to a log or the environment.
 read_secret() {
   local file="$1" value
-  [ -r "$file" ] || die "secret file $file is missing; check the secrets: section of docker-compose.yml and ../secrets/"
+  [ -r "$file" ] || die "secret file $file is missing; run make (it creates the missing files in secrets/) and check the secrets: section of docker-compose.yml"
   IFS= read -r value <"$file" || true
   value="${value%$'\r'}"
   [ -n "$value" ] || die "secret file $file is empty"

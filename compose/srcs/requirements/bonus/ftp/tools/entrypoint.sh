@@ -6,12 +6,14 @@ set -euo pipefail
 
 readonly WEBROOT=/var/www/html
 
-log() { printf 'ftp-entrypoint: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+readonly PROG=ftp-entrypoint
+log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die() { log "error: $1"; [ -z "${2:-}" ] || log "hint: $2"; exit 1; }
 
+# Reads the first line of a Docker secret file; the value never goes to a log or the environment.
 read_secret() {
   local file="$1" value
-  [ -r "$file" ] || die "secret file $file is missing; run make (it creates secrets/ftp_password.txt)"
+  [ -r "$file" ] || die "secret file $file is missing; run make (it creates the missing files in secrets/) and check the secrets: section of docker-compose.yml"
   IFS= read -r value <"$file" || true
   value="${value%$'\r'}"
   [ -n "$value" ] || die "secret file $file is empty"
@@ -38,8 +40,12 @@ if ! id -u "$FTP_USER" >/dev/null 2>&1; then
     --shell /usr/sbin/nologin "$FTP_USER" 2>/dev/null
   log "created the FTP user '$FTP_USER' (uid $www_uid, the owner of the WordPress files)"
 fi
-# The password goes through a pipe, never through a command line or the environment.
-printf '%s:%s\n' "$FTP_USER" "$(read_secret "${FTP_PASSWORD_FILE:-/run/secrets/ftp_password}")" | chpasswd
+# The password goes through a pipe, never through a command line or the environment. It is read
+# into a variable first: a failing read_secret inside printf's arguments would not stop the
+# script, and chpasswd would then set an empty password.
+ftp_password="$(read_secret "${FTP_PASSWORD_FILE:-/run/secrets/ftp_password}")"
+printf '%s:%s\n' "$FTP_USER" "$ftp_password" | chpasswd
+unset ftp_password
 
 # Only this user may log in (the <Limit LOGIN> of the configuration includes this file).
 mkdir -p /run/proftpd
