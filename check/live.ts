@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { TimeoutError } from '../core/errors.js';
 import { blockEntries } from '../core/hosts-file.js';
-import { hostsFilePath } from '../core/paths.js';
+import { builtinProjectDir, hostsFilePath } from '../core/paths.js';
 import { readSecrets } from '../core/secrets.js';
 import { loadLab, type Lab } from '../core/state.js';
-import { composeDir } from '../usecases/provision.js';
 import * as vagrant from '../adapters/vagrant.js';
 import { ConnectionLostError, connect, remoteExec, sleep, waitForSsh, type Connection, type SshTarget } from '../adapters/guest.js';
 import { evaluateContainers, evaluatePid1, evaluateSecretLeaks, evaluateVolumes, evaluateWpUsers, serviceName, type ContainerInspect, type VolumeInspect } from './containers.js';
@@ -42,7 +41,7 @@ export interface LiveOptions {
 export async function checkLive(name: string, opts: LiveOptions): Promise<CheckResult[]> {
   const env = opts.env ?? process.env;
   const lab = await loadLab(name, env);
-  const results: CheckResult[] = (await checkStatic(composeDir())).filter((r) => !r.rule.startsWith('B') || lab.config.bonus);
+  const results: CheckResult[] = (await checkStatic(builtinProjectDir())).filter((r) => !r.rule.startsWith('B') || lab.config.bonus);
   const state = await vagrant.status(lab.paths);
   if (state !== 'running') {
     results.push(fail('L01.vm-running', `the VM is ${state}`, 'run `labctl up`'));

@@ -1,4 +1,5 @@
-import type { Reporter } from '../usecases/lifecycle.js';
+import type { Renderer } from '../core/renderer.js';
+import type { Reporter } from '../usecases/reporter.js';
 import type { GlobalArgs } from './options.js';
 
 // All user-facing output of the commands goes through here: results on stdout, progress and
@@ -22,7 +23,7 @@ export function reporterFor(args: GlobalArgs): Reporter {
   };
 }
 
-export function rendererFor(args: GlobalArgs): 'default' | 'simple' | 'verbose' | 'silent' {
+export function rendererFor(args: GlobalArgs): Renderer {
   if (args.verbose) return 'verbose';
   if (args.quiet) return 'simple';
   return process.stderr.isTTY ? 'default' : 'simple';

@@ -55,8 +55,21 @@ export const CONFIG_FIELDS = [
 ] as const;
 export type ConfigField = (typeof CONFIG_FIELDS)[number];
 
+/** The lab a command means when it is given no name and there is not exactly one lab. */
+export const DEFAULT_LAB_NAME = 'inception';
+
+/** The one place the lab's domain is derived from the login (subject L02). */
+export function domainFor(login: string): string {
+  return `${login}.42.fr`;
+}
+
+/** The site's address as users type it. */
+export function labUrl(config: Pick<LabConfig, 'domain'>): string {
+  return `https://${config.domain}`;
+}
+
 export const DEFAULTS = {
-  name: 'inception',
+  name: DEFAULT_LAB_NAME,
   ip: '192.168.56.10',
   memory: 2048,
   cpus: 2,
@@ -149,7 +162,7 @@ export function resolveConfig(raw: RawConfig, host: HostFacts): LabConfig {
   return {
     name,
     login,
-    domain: `${login}.42.fr`,
+    domain: domainFor(login),
     provider,
     ip,
     memory,

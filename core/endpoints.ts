@@ -1,4 +1,4 @@
-import type { LabConfig } from './config.js';
+import { labUrl, type LabConfig } from './config.js';
 
 // Where a user reaches each bonus service of a lab (the site itself is the lab's URL). The paths
 // are nginx's routes in compose/ (those services sit behind nginx, so that 443 stays the only TLS
@@ -18,7 +18,7 @@ export interface Endpoint {
 /** Empty for a lab without --bonus. */
 export function bonusEndpoints(config: Pick<LabConfig, 'domain' | 'bonus'>): Endpoint[] {
   if (!config.bonus) return [];
-  const site = `https://${config.domain}`;
+  const site = labUrl(config);
   return [
     { service: 'website', what: 'static site (B03)', address: `${site}/site/` },
     { service: 'adminer', what: 'Adminer, server "mariadb" (B04)', address: `${site}/adminer/` },

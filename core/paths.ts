@@ -52,6 +52,11 @@ export function packageRoot(): string {
   return dirname(dir);
 }
 
+/** labctl's own Inception project, the one a lab runs unless told otherwise. */
+export function builtinProjectDir(): string {
+  return join(packageRoot(), 'compose');
+}
+
 export function hostsFilePath(env: NodeJS.ProcessEnv = process.env): string {
   return env.LABCTL_HOSTS_FILE && env.LABCTL_HOSTS_FILE !== '' ? env.LABCTL_HOSTS_FILE : '/etc/hosts';
 }

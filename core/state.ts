@@ -1,7 +1,7 @@
 import { chmod, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { BASE_IMAGE_MODES, CONFIG_FIELDS, DOCKER_SOURCES, NAME_SHAPE, PROVIDERS, RESERVED_LAB_NAMES, type LabConfig } from './config.js';
+import { BASE_IMAGE_MODES, CONFIG_FIELDS, DEFAULT_LAB_NAME, DOCKER_SOURCES, NAME_SHAPE, domainFor, PROVIDERS, RESERVED_LAB_NAMES, type LabConfig } from './config.js';
 import { BrokenLabError, ConflictError, EnvironmentError, NotFoundError, shorten } from './errors.js';
 import { withFileLock } from './lock.js';
 import { assertInsideHome, labctlHome, labPaths, type LabPaths } from './paths.js';
@@ -10,7 +10,7 @@ import { ensureSecrets, type SecretsReport } from './secrets.js';
 // Lab state lives in $LABCTL_HOME/<name>/: lab.json (the resolved config), the rendered Vagrantfile,
 // secrets/ (0600) and the cached ssh-config. Later commands need only the lab's name.
 
-export const DEFAULT_LAB_NAME = 'inception';
+export { DEFAULT_LAB_NAME };
 /** Settings whose change would need a new VM; a re-run of create with other values is a conflict. */
 const IDENTITY_FIELDS = ['login', 'provider', 'ip', 'box'] as const satisfies readonly (keyof LabConfig)[];
 
@@ -61,7 +61,7 @@ export function parseLabJson(text: string, dirName: string): LabConfig | string 
   }
   const config = parsed.data;
   if (config.name !== dirName) return `lab.json names lab "${config.name}", but it is in the directory of lab "${dirName}" (a copied lab?)`;
-  if (config.domain !== `${config.login}.42.fr`) return `lab.json: domain ${shorten(config.domain)} does not match login ${config.login}`;
+  if (config.domain !== domainFor(config.login)) return `lab.json: domain ${shorten(config.domain)} does not match login ${config.login}`;
   return { ...config, box_version: config.box_version, apt_mirror: config.apt_mirror, apt_proxy: config.apt_proxy };
 }
 

@@ -1,7 +1,7 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { Listr, ListrLogger, PRESET_TIMER, ProcessOutput } from 'listr2';
 import type { LabConfig } from '../core/config.js';
+import { labLog } from '../core/lab-log.js';
+import type { Renderer } from '../core/renderer.js';
 import { LabctlError } from '../core/errors.js';
 import type { LabPaths } from '../core/paths.js';
 import { DEFAULT_TIMEOUTS, type ProvisionContext, type ProvisionStep, type ProvisionTimeouts } from './context.js';
@@ -10,22 +10,14 @@ import { prepareLocalInputs } from './local-inputs.js';
 import { abortedError, remoteExec, remoteSucceeds, throwIfAborted, writeRemoteFile, type SshTarget } from '../adapters/guest.js';
 import { PROVISION_STEPS } from './steps.js';
 
-// The entry point `labctl create` and `labctl provision` call. The shared pieces that
-// `labctl status` and `labctl logs` reuse are re-exported below, so the CLI imports one module.
-export { composePs, streamComposeLogs, waitUntilReady, type ServiceStatus } from '../adapters/compose.js';
-export { DEFAULT_TIMEOUTS, type ProvisionContext, type ProvisionStep, type ProvisionTimeouts } from './context.js';
-export { guestPaths, type GuestPaths } from '../core/guest-paths.js';
-export { probeSite } from './probe.js';
-export { connect, remoteExec, waitForSsh, SSH_READY_TIMEOUT_MS, type Connection, type RemoteExecOptions, type SshTarget } from '../adapters/guest.js';
-export { PROVISION_STEPS } from './steps.js';
+// The provisioning runbook's runner: `labctl create` and `labctl provision` call runProvisioning.
 
-export type ProvisionRenderer = 'default' | 'simple' | 'verbose' | 'silent';
 
 export interface ProvisionOptions {
   config: LabConfig;
   paths: LabPaths;
   ssh: SshTarget;
-  renderer: ProvisionRenderer;
+  renderer: Renderer;
   /** The compose project to push (the package's compose/). */
   composeDir: string;
   signal?: AbortSignal;
@@ -67,7 +59,7 @@ const PROGRESS_INTERVAL_MS = 500;
 export async function runProvisioning(opts: ProvisionOptions): Promise<ProvisionReport> {
   const started = Date.now();
   throwIfAborted(opts.signal);
-  const log = commandLog(opts.paths.log);
+  const log = labLog(opts.paths.log);
   log(`provision ${opts.config.name}: start (${opts.ssh.username}@${opts.ssh.host}:${opts.ssh.port})`);
   const local = await prepareLocalInputs(opts.config, opts.paths.secrets, opts.composeDir);
 
@@ -159,17 +151,4 @@ export async function runProvisioning(opts: ProvisionOptions): Promise<Provision
 function requireConn(ctx: ProvisionContext) {
   if (ctx.conn === undefined) throw new LabctlError('internal: a step ran a remote command before the SSH step connected');
   return ctx.conn;
-}
-
-/** Appends to the lab's log file (0600): commands and outcomes, never command input. */
-function commandLog(path: string): (line: string) => void {
-  return (line) => {
-    try {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      appendFileSync(path, `${new Date().toISOString()} ${line}\n`, { mode: 0o600 });
-    } catch (error) {
-      // The log is a convenience: a read-only lab dir must not fail provisioning, but say why once.
-      process.emitWarning(`labctl: cannot write ${path}: ${(error as Error).message}`);
-    }
-  };
 }

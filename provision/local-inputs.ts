@@ -2,21 +2,26 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabConfig } from '../core/config.js';
 import { NotFoundError } from '../core/errors.js';
-import { ensureSecrets, SECRET_FILES } from '../core/secrets.js';
+import { SECRET_FILES } from '../core/secrets.js';
 import type { LocalInputs } from './context.js';
 import { envValues, renderEnvFile } from './env-file.js';
 import { buildLocalManifest, projectHash } from './manifest.js';
 import { makeTarget } from './steps/make-stack.js';
 
-/** Everything the host contributes, gathered before the first SSH step. */
+/** Everything the host contributes, gathered before the first SSH step. The use case has made the secrets (core/secrets.ts ensureSecrets). */
 export async function prepareLocalInputs(config: LabConfig, secretsDir: string, composeDir: string): Promise<LocalInputs> {
   const info = await stat(join(composeDir, 'Makefile')).catch(() => undefined);
   if (!info?.isFile()) {
     throw new NotFoundError(`${composeDir} is not a compose project (no Makefile)`, { hint: 'reinstall labctl (`npm install`), or pass the directory that holds Makefile and srcs/' });
   }
-  await ensureSecrets(secretsDir);
   const secrets = new Map<string, Buffer>();
-  for (const name of SECRET_FILES) secrets.set(name, await readFile(join(secretsDir, name)));
+  for (const name of SECRET_FILES) {
+    const content = await readFile(join(secretsDir, name)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      throw new NotFoundError(`the lab's secret ${join(secretsDir, name)} is missing`, { hint: '`labctl provision` makes the missing ones again' });
+    });
+    secrets.set(name, content);
+  }
   const manifest = await buildLocalManifest(composeDir, config.login);
   const envFile = renderEnvFile(envValues(config));
   // The make target is part of what make consumes: switching bonus on or off must run make again.

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { buildBox, removeCachedBox, type BuiltBox } from '../box/build.js';
-import { removeBox } from '../adapters/vagrant-boxes.js';
+import { listBoxes, removeBox, type BoxEntry } from '../adapters/vagrant-boxes.js';
 import { parseHttpUrl } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { labctlHome } from '../core/paths.js';
@@ -17,6 +17,8 @@ export function boxCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export interface BuildLabBoxOptions {
+  /** Only libvirt: said here so that `--provider virtualbox` gets a clear error. */
+  provider?: string;
   suite: string;
   bake: boolean;
   mirror: string | undefined;
@@ -25,6 +27,9 @@ export interface BuildLabBoxOptions {
 }
 
 export async function buildLabBox(opts: BuildLabBoxOptions, env: NodeJS.ProcessEnv = process.env): Promise<BuiltBox> {
+  if (opts.provider !== undefined && opts.provider !== 'libvirt') {
+    throw new ConfigError('provider', `labctl builds libvirt boxes only, not "${opts.provider.slice(0, 40)}"`, 'use --provider libvirt (VirtualBox users: the default box debian/trixie64)');
+  }
   if (!(BOX_SUITES as readonly string[]).includes(opts.suite)) {
     throw new ConfigError('suite', `"${opts.suite.slice(0, 40)}" is not a Debian suite labctl builds`, `use --suite ${BOX_SUITES.join('|')} (default trixie)`);
   }
@@ -35,4 +40,9 @@ export async function buildLabBox(opts: BuildLabBoxOptions, env: NodeJS.ProcessE
 export async function removeLabBox(name: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   await removeBox(name);
   await removeCachedBox(boxCacheDir(env), name);
+}
+
+/** `labctl box list`: every box Vagrant has (labctl's own are labctl/*). */
+export async function listLabBoxes(): Promise<BoxEntry[]> {
+  return listBoxes();
 }

@@ -7,7 +7,7 @@ import { runUnchecked } from '../adapters/run.js';
 import { isBroken, readLabOrBroken, removeLabDir, withLabLock } from '../core/state.js';
 import * as vagrant from '../adapters/vagrant.js';
 import { hostsRemove } from './hosts.js';
-import type { Reporter } from './lifecycle.js';
+import type { Reporter } from './reporter.js';
 
 // destroy removes the three things a lab is: its VM, its hosts block and its state directory. The
 // lab is named by its directory (never by lab.json, which may be a copy of another lab's), so a

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ConflictError, ExternalCommandError, LabctlError, NotFoundError } from '../core/errors.js';
 import { addBlock, blockEntries, canWrite, editHostsFile, parseBlocks, removeBlock, type HostsEntry } from '../core/hosts-file.js';
+import { DEFAULT_LAB_NAME, domainFor, validateIp, validateName } from '../core/config.js';
 import { hostsFilePath } from '../core/paths.js';
 import { runUnchecked } from '../adapters/run.js';
 
@@ -36,6 +37,21 @@ export async function hostsAdd(entry: HostsEntry, env: NodeJS.ProcessEnv = proce
     throw missing(path);
   });
   return { path, changed, line: `${entry.ip} ${entry.domain}` };
+}
+
+/** `labctl hosts add [lab] --login L --ip IP`: the flags checked like create's, then the block written. */
+export async function hostsAddFromArgs(args: { lab: string | undefined; login: string | undefined; ip: string | undefined }, env: NodeJS.ProcessEnv = process.env): Promise<HostsResult> {
+  const login = validateName(args.login ?? '', 'login');
+  const name = validateName(args.lab ?? DEFAULT_LAB_NAME, 'name');
+  const ip = validateIp(args.ip ?? '', 'libvirt');
+  return hostsAdd({ name, ip, domain: domainFor(login) }, env);
+}
+
+/** `labctl hosts remove [lab]`: the lab's block, whatever it maps. */
+export async function hostsRemoveFromArgs(args: { lab: string | undefined; login: string | undefined }, env: NodeJS.ProcessEnv = process.env): Promise<{ name: string; result: HostsResult }> {
+  if (args.login !== undefined) validateName(args.login, 'login');
+  const name = validateName(args.lab ?? DEFAULT_LAB_NAME, 'name');
+  return { name, result: await hostsRemove(name, env) };
 }
 
 export async function hostsRemove(name: string, env: NodeJS.ProcessEnv = process.env): Promise<HostsResult> {

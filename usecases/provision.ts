@@ -1,14 +1,15 @@
-import { join } from 'node:path';
-import { packageRoot } from '../core/paths.js';
+import { builtinProjectDir } from '../core/paths.js';
 import { interruptible } from '../core/interrupt.js';
-import { loadLab, withLabLock, type Lab } from '../core/state.js';
+import { ensureSecrets } from '../core/secrets.js';
+import { loadLab, resolveLabName, withLabLock, type Lab } from '../core/state.js';
+import type { SshTarget } from '../adapters/guest.js';
 import { refreshSshConfig } from '../adapters/vagrant.js';
-import type { Reporter } from './lifecycle.js';
-
-export type RendererChoice = 'default' | 'simple' | 'verbose' | 'silent';
+import type { Renderer } from '../core/renderer.js';
+import { runProvisioning } from '../provision/index.js';
+import type { Reporter } from './reporter.js';
 
 export interface ProvisionOptions {
-  renderer: RendererChoice;
+  renderer: Renderer;
   probeUrl: boolean;
   reporter: Reporter;
   signal?: AbortSignal;
@@ -19,29 +20,27 @@ export interface ProvisionSummary {
   totalMs: number;
 }
 
-/** The compose project labctl pushes into the VM. */
-export function composeDir(): string {
-  return join(packageRoot(), 'compose');
-}
-
-/** Runs the provisioning pipeline (provision/) against the lab's VM over SSH. */
-export async function provisionLab(lab: Lab, opts: ProvisionOptions): Promise<ProvisionSummary> {
-  const ssh = await refreshSshConfig(lab.paths);
-  // Loaded lazily: node-ssh and listr2 are only needed by the commands that provision.
-  const { runProvisioning } = await import('../provision/index.js');
+/** Runs the provisioning runbook (provision/) against the lab's VM over SSH. */
+export async function provisionLab(lab: Lab, opts: ProvisionOptions, ssh?: SshTarget): Promise<ProvisionSummary> {
+  const target = ssh ?? (await refreshSshConfig(lab.paths));
   return interruptible(() => runProvisioning({
     config: lab.config,
     paths: lab.paths,
-    ssh,
+    ssh: target,
     renderer: opts.renderer,
-    composeDir: composeDir(),
+    composeDir: builtinProjectDir(),
     probeUrl: opts.probeUrl,
     ...(opts.signal ? { signal: opts.signal } : {}),
   }));
 }
 
 /** `labctl provision [name]`: the lab's own run, under its lock (create holds it already). */
-export async function reprovisionLab(name: string, opts: ProvisionOptions, env: NodeJS.ProcessEnv = process.env): Promise<ProvisionSummary> {
-  const lab = await loadLab(name, env);
-  return withLabLock(name, () => provisionLab(lab, opts), env);
+export async function reprovisionLab(name: string | undefined, opts: ProvisionOptions, env: NodeJS.ProcessEnv = process.env): Promise<ProvisionSummary> {
+  const resolved = await resolveLabName(name, env);
+  const lab = await loadLab(resolved, env);
+  return withLabLock(resolved, async () => {
+    // create made them; a secret deleted since is made again, as create would.
+    await ensureSecrets(lab.paths.secrets);
+    return provisionLab(lab, opts);
+  }, env);
 }

@@ -1,26 +1,44 @@
-import type { LabStatus } from './lifecycle.js';
-import { labStatus } from './lifecycle.js';
+import { labUrl } from '../core/config.js';
+import { bonusEndpoints, type Endpoint } from '../core/endpoints.js';
 import { readLabOrBroken, isBroken, loadLab, scanLabs, type BrokenLab, type Lab } from '../core/state.js';
-import { refreshSshConfig } from '../adapters/vagrant.js';
+import { composePs, type ServiceStatus } from '../adapters/compose.js';
+import { connect } from '../adapters/guest.js';
+import * as vagrant from '../adapters/vagrant.js';
 
-export interface ServiceStatus {
+export interface LabStatus {
   name: string;
-  state: string;
-  health: string | undefined;
-}
-
-export interface LabStatusWithServices extends LabStatus {
+  login: string;
+  provider: string;
+  ip: string;
+  url: string;
+  /** Where each bonus service is reached; empty without --bonus. */
+  bonusEndpoints: Endpoint[];
+  /** Vagrant's machine state, or `broken` when the lab's state cannot be read (see `problem`). */
+  state: vagrant.VmState | 'broken';
+  dir: string;
+  problem?: string;
   services?: ServiceStatus[];
   servicesError?: string;
 }
 
+async function labStatus(lab: Lab): Promise<LabStatus> {
+  return {
+    name: lab.config.name,
+    login: lab.config.login,
+    provider: lab.config.provider,
+    ip: lab.config.ip,
+    url: labUrl(lab.config),
+    bonusEndpoints: bonusEndpoints(lab.config),
+    state: await vagrant.status(lab.paths),
+    dir: lab.paths.dir,
+  };
+}
+
 // Per-service state comes from `docker compose ps` in the VM, only when the VM runs.
-async function withServices(status: LabStatus, name: string, env: NodeJS.ProcessEnv): Promise<LabStatusWithServices> {
+async function withServices(status: LabStatus, lab: Lab): Promise<LabStatus> {
   if (status.state !== 'running') return status;
-  const lab = await loadLab(name, env);
   try {
-    const { connect, composePs } = await import('../provision/index.js');
-    const conn = await connect(await refreshSshConfig(lab.paths));
+    const conn = await connect(await vagrant.refreshSshConfig(lab.paths));
     try {
       return { ...status, services: await composePs(conn, lab.config) };
     } finally {
@@ -31,12 +49,12 @@ async function withServices(status: LabStatus, name: string, env: NodeJS.Process
   }
 }
 
-function brokenStatus(b: BrokenLab): LabStatusWithServices {
+function brokenStatus(b: BrokenLab): LabStatus {
   return { name: b.name, login: '', provider: '', ip: '', url: '', bonusEndpoints: [], state: 'broken', dir: b.paths.dir, problem: b.problem };
 }
 
 /** One row per lab; a broken lab is a row saying so, never an error that hides the others. */
-export async function statusOf(name: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<LabStatusWithServices[]> {
+export async function statusOf(name: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<LabStatus[]> {
   let labs: (Lab | BrokenLab)[];
   if (name !== undefined) {
     const one = await readLabOrBroken(name, env);
@@ -46,21 +64,9 @@ export async function statusOf(name: string | undefined, env: NodeJS.ProcessEnv 
     const all = await scanLabs(env);
     labs = [...all.labs, ...all.broken].sort((a, b) => labName(a).localeCompare(labName(b)));
   }
-  return Promise.all(labs.map(async (lab) => (isBroken(lab) ? brokenStatus(lab) : withServices(await labStatus(lab), lab.config.name, env))));
+  return Promise.all(labs.map(async (lab) => (isBroken(lab) ? brokenStatus(lab) : withServices(await labStatus(lab), lab))));
 }
 
 function labName(lab: Lab | BrokenLab): string {
   return isBroken(lab) ? lab.name : lab.config.name;
-}
-
-
-export async function streamLabLogs(name: string, opts: { service: string | undefined; follow: boolean; tail: string }, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const lab = await loadLab(name, env);
-  const { connect, streamComposeLogs } = await import('../provision/index.js');
-  const conn = await connect(await refreshSshConfig(lab.paths));
-  try {
-    await streamComposeLogs(conn, lab.config, opts);
-  } finally {
-    conn.dispose();
-  }
 }

@@ -20,12 +20,8 @@ const build: CommandModule<GlobalArgs, BuildArgs> = {
       .example('$0 box build --bake', 'labctl/trixie-baked: later creates skip the Docker install') as Argv<BuildArgs>,
   handler: async (args: ArgumentsCamelCase<BuildArgs>) => {
     const { buildLabBox } = await import('../../usecases/box.js');
-    if (args.provider !== 'libvirt') {
-      const { ConfigError } = await import('../../core/errors.js');
-      throw new ConfigError('provider', `labctl builds libvirt boxes only, not "${args.provider.slice(0, 40)}"`, 'use --provider libvirt (VirtualBox users: the default box debian/trixie64)');
-    }
     const started = Date.now();
-    const box = await buildLabBox({ suite: args.suite, bake: args.bake, mirror: args.mirror, force: args.force, log: args.quiet ? () => {} : note });
+    const box = await buildLabBox({ provider: args.provider, suite: args.suite, bake: args.bake, mirror: args.mirror, force: args.force, log: args.quiet ? () => {} : note });
     note(`${box.reused ? 'Reused' : 'Built'} ${box.name} (${box.boxFile}) in ${formatDuration(Date.now() - started)}.`);
     print(box.name);
   },
@@ -36,8 +32,8 @@ const list: CommandModule<GlobalArgs, ListArgs> = {
   describe: 'List the Vagrant boxes (labctl/* are the ones labctl built)',
   builder: (y: Argv<GlobalArgs>) => y.option('json', { type: 'boolean', default: false }).example('$0 box list', 'name, provider, version') as Argv<ListArgs>,
   handler: async (args: ArgumentsCamelCase<ListArgs>) => {
-    const { listBoxes } = await import('../../adapters/vagrant-boxes.js');
-    const boxes = await listBoxes();
+    const { listLabBoxes } = await import('../../usecases/box.js');
+    const boxes = await listLabBoxes();
     if (args.json) print(JSON.stringify(boxes, null, 2));
     else if (boxes.length === 0) print('No boxes. Build one with: labctl box build');
     else for (const b of boxes) print(`${b.name}\t${b.provider}\t${b.version}`);

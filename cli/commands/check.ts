@@ -1,6 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { CheckFailedError, UsageError } from '../../core/errors.js';
-import type { CheckResult } from '../../check/types.js';
+import { CheckFailedError } from '../../core/errors.js';
 import { withLabName, type GlobalArgs } from '../options.js';
 import { print } from '../output.js';
 
@@ -20,19 +19,8 @@ export const command: CommandModule<GlobalArgs, Args> = {
       .example('$0 check --static ~/inception --json', 'a student\'s project, for a dashboard')
       .example('$0 check', 'the running lab, from the host and over SSH') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
-    const { summarize } = await import('../../check/types.js');
-    let results: CheckResult[];
-    if (args.static !== undefined) {
-      // Grading the current directory by accident (a forgotten argument) would grade the wrong thing.
-      if (args.static.trim() === '') throw new UsageError('--static needs the project folder', { hint: 'e.g. labctl check --static ~/inception (the folder with the Makefile and srcs/)' });
-      const { checkStatic } = await import('../../check/static.js');
-      results = await checkStatic(args.static);
-    } else {
-      const { checkLive } = await import('../../check/live.js');
-      const { resolveLabName } = await import('../../core/state.js');
-      results = await checkLive(await resolveLabName(args.name), { destructive: args.destructive });
-    }
-    const summary = summarize(results);
+    const { checkLab, checkProject } = await import('../../usecases/check.js');
+    const { results, summary } = args.static !== undefined ? await checkProject(args.static) : await checkLab(args.name, { destructive: args.destructive });
     if (args.json) {
       print(JSON.stringify({ summary, results }, null, 2));
     } else {

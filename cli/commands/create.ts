@@ -20,7 +20,7 @@ export const command: CommandModule<GlobalArgs, Args> = {
       .example('$0 create lab2 --login jdoe2 --ip 192.168.56.11', 'a second lab beside the first (its own login and IP)')
       .example('LABCTL_LOGIN=jdoe $0 create --no-hosts', 'settings from the environment (or .env); print the hosts line') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
-    const { createLab } = await import('../../usecases/lifecycle.js');
+    const { createLab } = await import('../../usecases/create.js');
     const started = Date.now();
     const result = await createLab(
       {

@@ -15,12 +15,10 @@ export const command: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
       .example('$0 doctor', 'one line per check, with the fix, then one summary line') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
-    const { runDoctor, summaryLine } = await import('../../adapters/host-probes.js');
-    const checks = await runDoctor();
+    const { doctor } = await import('../../usecases/doctor.js');
+    const { checks, summary, failed } = await doctor();
     if (args.json) print(JSON.stringify(checks, null, 2));
     else for (const c of checks) print(`${MARK[c.verdict]}  ${c.id.padEnd(13)} ${c.summary}${c.fix ? `\n${' '.repeat(20)}fix: ${c.fix}` : ''}`);
-    const summary = summaryLine(checks);
-    const failed = checks.find((c) => c.verdict === 'fail');
     // With a failure the summary is the error's message, so it is still the one last line (on
     // stderr, like every error); --json keeps stdout for the JSON alone.
     if (failed) throw new CheckFailedError(summary, { hint: failed.fix ?? 'see the fix under each FAIL line' });

@@ -1,3 +1,5 @@
 import { vmCommand } from '../vm-command.js';
 
-export const command = vmCommand('halt', 'Shut the lab VM down; data and images stay', 'haltLab', (lab) => `Lab "${lab.config.name}" is halted (start it again with labctl up).`);
+// Loaded when the command runs: `labctl --help` must not load vagrant's and SSH's modules.
+
+export const command = vmCommand('halt', 'Shut the lab VM down; data and images stay', async () => (await import('../../usecases/halt.js')).haltLab, (lab) => `Lab "${lab.config.name}" is halted (start it again with labctl up).`);

@@ -5,8 +5,8 @@ import { note } from '../output.js';
 type Args = GlobalArgs & { login?: string; ip?: string; name?: string; lab?: string };
 
 // The block is named after the lab: positional (`hosts add lab2 …`) like every other command's
-// lab name; --name is still read for older scripts. Default: inception.
-const labName = (args: Args): string => args.lab ?? args.name ?? 'inception';
+// lab name; --name is still read for older scripts.
+const labName = (args: Args): string | undefined => args.lab ?? args.name;
 
 const add: CommandModule<GlobalArgs, Args> = {
   command: 'add [lab]',
@@ -20,12 +20,8 @@ const add: CommandModule<GlobalArgs, Args> = {
       .example('sudo $0 hosts add --login jdoe --ip 192.168.56.10', 'adds "# BEGIN labctl inception" … block')
       .example('sudo $0 hosts add lab2 --login jdoe2 --ip 192.168.56.11', 'the block of lab "lab2"') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
-    const { validateName, validateIp } = await import('../../core/config.js');
-    const { hostsAdd } = await import('../../usecases/hosts.js');
-    const login = validateName(args.login ?? '', 'login');
-    const name = validateName(labName(args), 'name');
-    const ip = validateIp(args.ip ?? '', 'libvirt');
-    const r = await hostsAdd({ name, ip, domain: `${login}.42.fr` });
+    const { hostsAddFromArgs } = await import('../../usecases/hosts.js');
+    const r = await hostsAddFromArgs({ lab: labName(args), login: args.login, ip: args.ip });
     note(r.changed ? `Added "${r.line}" to ${r.path}.` : `${r.path} already has "${r.line}".`);
   },
 };
@@ -41,11 +37,8 @@ const remove: CommandModule<GlobalArgs, Args> = {
       .example('sudo $0 hosts remove', 'removes the inception block')
       .example('sudo $0 hosts remove lab2', 'removes the block of lab "lab2"') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
-    const { validateName } = await import('../../core/config.js');
-    const { hostsRemove } = await import('../../usecases/hosts.js');
-    if (args.login !== undefined) validateName(args.login, 'login');
-    const name = validateName(labName(args), 'name');
-    const r = await hostsRemove(name);
+    const { hostsRemoveFromArgs } = await import('../../usecases/hosts.js');
+    const { name, result: r } = await hostsRemoveFromArgs({ lab: labName(args), login: args.login });
     note(r.changed ? `Removed the labctl ${name} block from ${r.path}.` : `${r.path} has no labctl ${name} block.`);
   },
 };

@@ -14,8 +14,7 @@ export const command: CommandModule<GlobalArgs, Args> = {
       .example('$0 logs', 'last lines of every service')
       .example('$0 logs inception nginx -f', 'follow nginx') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
-    const { streamLabLogs } = await import('../../usecases/status.js');
-    const { resolveLabName } = await import('../../core/state.js');
-    await streamLabLogs(await resolveLabName(args.name), { service: args.service, follow: args.follow, tail: args.tail });
+    const { streamLabLogs } = await import('../../usecases/logs.js');
+    await streamLabLogs(args.name, { service: args.service, follow: args.follow, tail: args.tail });
   },
 };

@@ -14,8 +14,7 @@ export const command: CommandModule<GlobalArgs, Args> = {
       .example('$0 provision --verbose', 'show every remote command'),
   handler: async (args: ArgumentsCamelCase<Args>) => {
     const { reprovisionLab } = await import('../../usecases/provision.js');
-    const { resolveLabName } = await import('../../core/state.js');
-    const summary = await reprovisionLab(await resolveLabName(args.name), { renderer: rendererFor(args), probeUrl: true, reporter: reporterFor(args), signal: interruptSignal() });
+    const summary = await reprovisionLab(args.name, { renderer: rendererFor(args), probeUrl: true, reporter: reporterFor(args), signal: interruptSignal() });
     const skipped = summary.steps.filter((s) => s.status === 'skipped').length;
     note(`Provisioned in ${formatDuration(summary.totalMs)} (${summary.steps.length - skipped} steps ran, ${skipped} skipped).`);
   },

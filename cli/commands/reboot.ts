@@ -1,3 +1,5 @@
 import { vmCommand } from '../vm-command.js';
 
-export const command = vmCommand('reboot', 'Reboot the lab VM (vagrant reload); the stack restarts by itself', 'rebootLab', (lab) => `Lab "${lab.config.name}" rebooted.`);
+// Loaded when the command runs: `labctl --help` must not load vagrant's and SSH's modules.
+
+export const command = vmCommand('reboot', 'Reboot the lab VM (vagrant reload); the stack restarts by itself', async () => (await import('../../usecases/reboot.js')).rebootLab, (lab) => `Lab "${lab.config.name}" rebooted.`);

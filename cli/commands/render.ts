@@ -12,7 +12,7 @@ export const command: CommandModule<GlobalArgs, Args> = {
       .example('$0 render --login jdoe --provider virtualbox', 'VirtualBox Vagrantfile on stdout')
       .example('$0 render --login jdoe --ip 192.168.56.42 --provider libvirt > Vagrantfile', 'save it to inspect or validate') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
-    const { renderLab } = await import('../../usecases/lifecycle.js');
+    const { renderLab } = await import('../../usecases/render.js');
     print(await renderLab({ flags: rawConfigFromArgs(args), env: process.env, cwd: process.cwd() }));
   },
 };

@@ -1,5 +1,4 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { ChildExitError } from '../../core/errors.js';
 import { withLabName, type GlobalArgs } from '../options.js';
 
 type Args = GlobalArgs & { name?: string; '--'?: (string | number)[] };
@@ -16,15 +15,7 @@ export const command: CommandModule<GlobalArgs, Args> = {
       .example("$0 ssh -- 'docker ps | grep nginx'", 'one quoted word is a shell line: pipes work')
       .example('$0 ssh lab2 -- sudo journalctl -u docker', 'in a named lab') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
-    const { sshArgv, sshUnreachable } = await import('../../usecases/lifecycle.js');
-    const { resolveLabName } = await import('../../core/state.js');
-    const { runUnchecked } = await import('../../adapters/run.js');
-    const command = (args['--'] ?? []).map(String);
-    const name = await resolveLabName(args.name);
-    const argv = await sshArgv(name, command);
-    const r = await runUnchecked('ssh', argv, { interactive: true });
-    // The remote command's own exit status is the answer; ssh uses 255 for its own failures.
-    if (r.exitCode === 255) throw await sshUnreachable(name, argv);
-    if (r.exitCode !== 0) throw new ChildExitError(r.exitCode);
+    const { sshIntoLab } = await import('../../usecases/ssh.js');
+    await sshIntoLab(args.name, (args['--'] ?? []).map(String));
   },
 };

@@ -1,3 +1,5 @@
 import { vmCommand } from '../vm-command.js';
 
-export const command = vmCommand('up', 'Start (or resume) the lab VM', 'upLab', (lab) => `Lab "${lab.config.name}" is up.`);
+// Loaded when the command runs: `labctl --help` must not load vagrant's and SSH's modules.
+
+export const command = vmCommand('up', 'Start (or resume) the lab VM', async () => (await import('../../usecases/up.js')).upLab, (lab) => `Lab "${lab.config.name}" is up.`);

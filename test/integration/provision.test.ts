@@ -8,10 +8,14 @@ import { AbortedError, RemoteCommandError, TimeoutError } from '../../core/error
 import { labPaths, type LabPaths } from '../../core/paths.js';
 import { SECRET_FILES } from '../../core/secrets.js';
 import { writeLab } from '../../core/state.js';
-import { composePs, connect, probeSite, remoteExec, runProvisioning, streamComposeLogs, type ProvisionReport } from '../../provision/index.js';
+import { composePs, streamComposeLogs } from '../../adapters/compose.js';
+import { connect, remoteExec } from '../../adapters/guest.js';
+import { runProvisioning, type ProvisionReport } from '../../provision/index.js';
+import { probeSite } from '../../provision/probe.js';
 import { labctl as labctlCli } from '../helpers/cli.js';
 import { ensureDockerd, type DockerdHandle } from '../helpers/dockerd.js';
 import { closedLoopbackPort, ensureDebianImage, ensureTargetImage, startSshTarget, TINY_COMPOSE_DIR, type SshTargetHandle } from '../helpers/ssh-target.js';
+import { ensureSecrets } from '../../core/secrets.js';
 
 // The provisioning pipeline against a real OpenSSH server in a throwaway Debian 13 container
 // (Docker-in-Docker), reached on 127.0.0.1 only. What the container cannot do like a VM:
@@ -72,6 +76,8 @@ describe('provisioning over SSH (sshd + Docker-in-Docker target)', () => {
     await target.loadImage('debian:bookworm');
     home = await mkdtemp(join(tmpdir(), 'labctl-provision-'));
     paths = labPaths('itest', { LABCTL_HOME: home });
+    // create makes a lab's secrets before provisioning reads them; these tests skip create.
+    await ensureSecrets(paths.secrets);
     composeDir = join(home, 'compose');
     await cp(TINY_COMPOSE_DIR, composeDir, { recursive: true });
     // A developer's own secrets and .env in the package's compose/ must never reach the guest.

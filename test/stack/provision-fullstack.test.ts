@@ -6,9 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabConfig } from '../../core/config.js';
 import { labPaths, packageRoot, type LabPaths } from '../../core/paths.js';
 import { SECRET_FILES } from '../../core/secrets.js';
-import { composePs, connect, probeSite, runProvisioning } from '../../provision/index.js';
+import { composePs } from '../../adapters/compose.js';
+import { connect } from '../../adapters/guest.js';
+import { runProvisioning } from '../../provision/index.js';
+import { probeSite } from '../../provision/probe.js';
 import { ensureDockerd, type DockerdHandle } from '../helpers/dockerd.js';
 import { ensureTargetImage, startSshTarget, type SshTargetHandle } from '../helpers/ssh-target.js';
+import { ensureSecrets } from '../../core/secrets.js';
 
 // HEAVY (2–3 min with the target image cached, ~10 min cold; in the stack project): the real compose/ project,
 // provisioned into a fresh Debian 13 sshd + Docker-in-Docker target. Nothing is preloaded: the
@@ -41,6 +45,8 @@ describe('full stack: compose/ provisioned into a Debian 13 guest over SSH', () 
     target = await startSshTarget('fullstack', { extraPorts: [443] });
     home = await mkdtemp(join(tmpdir(), 'labctl-fullstack-'));
     paths = labPaths('fullstack', { LABCTL_HOME: home });
+    // create makes a lab's secrets before provisioning reads them; these tests skip create.
+    await ensureSecrets(paths.secrets);
     // A snapshot: compose/ may be edited while this long test runs, and an edit would rightly
     // make the second run push and rebuild.
     composeDir = join(home, 'compose');

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { remoteCommand } from '../../usecases/lifecycle.js';
+import { remoteCommand } from '../../usecases/ssh.js';
 import { isDebianArchiveUri, renderAptProxy, rewriteAptSources } from '../../provision/apt-sources.js';
 import { allReady, logsArgs, mergeServiceStatus, parseComposePs } from '../../adapters/compose.js';
 import { ENV_KEYS, envValues, renderEnvFile } from '../../provision/env-file.js';
