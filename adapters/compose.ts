@@ -1,7 +1,8 @@
 import type { LabConfig } from '../core/config.js';
 import { guestPaths } from '../core/guest-paths.js';
 import { RemoteCommandError, TimeoutError } from '../core/errors.js';
-import { remoteExec, sleep, type Connection, type RemoteExecOptions } from './guest.js';
+import { pollUntil } from '../core/poll.js';
+import { remoteExec, type Connection, type RemoteExecOptions } from './guest.js';
 
 // Docker Compose in the guest, as root through sudo: the SSH user's new docker-group membership
 // only applies to new logins, and root can read the 0600 srcs/.env that Compose interpolates.
@@ -82,27 +83,37 @@ export interface WaitReadyOptions extends RemoteExecOptions {
  */
 export async function waitUntilReady(conn: Connection, config: StackConfig, opts: WaitReadyOptions): Promise<ServiceStatus[]> {
   const { timeoutMs, onProgress, ...execOpts } = opts;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let services: ServiceStatus[] = [];
-    let state: string;
-    try {
-      services = await composePs(conn, config, execOpts);
-      if (allReady(services)) return services;
-      state = describeServices(services);
-    } catch (error) {
-      if (!(error instanceof RemoteCommandError)) throw error;
-      state = `docker compose ps failed: ${error.message}`;
-    }
-    onProgress?.(state);
-    if (Date.now() > deadline) {
-      const bad = services.find((s) => !isServiceReady(s));
-      throw new TimeoutError(`services not healthy after ${Math.round(timeoutMs / 1000)} s: ${state}`, {
-        hint: `see why with \`labctl logs${bad ? ` ${bad.name}` : ''}\`, fix, then run \`labctl provision\` again`,
-      });
-    }
-    await sleep(HEALTH_POLL_INTERVAL_MS, opts.signal);
-  }
+  let services: ServiceStatus[] = [];
+  let state = '';
+  return pollUntil(
+    async () => {
+      services = [];
+      try {
+        services = await composePs(conn, config, execOpts);
+        if (allReady(services)) return services;
+        state = describeServices(services);
+      } catch (error) {
+        if (!(error instanceof RemoteCommandError)) throw error;
+        state = `docker compose ps failed: ${error.message}`;
+      }
+      onProgress?.(state);
+      return undefined;
+    },
+    {
+      timeoutMs,
+      intervalMs: HEALTH_POLL_INTERVAL_MS,
+      signal: opts.signal,
+      // A failing `ps` was taken as "not ready" above; what else escapes (an abort, a lost
+      // connection) cannot be waited out.
+      stopOn: () => true,
+      onTimeout: () => {
+        const bad = services.find((s) => !isServiceReady(s));
+        throw new TimeoutError(`services not healthy after ${Math.round(timeoutMs / 1000)} s: ${state}`, {
+          hint: `see why with \`labctl logs${bad ? ` ${bad.name}` : ''}\`, fix, then run \`labctl provision\` again`,
+        });
+      },
+    },
+  );
 }
 
 export interface LogsRequest {

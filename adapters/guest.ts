@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
-import { AbortedError, ExitCode, LabctlError, NotFoundError, RemoteCommandError, TimeoutError, tail } from '../core/errors.js';
+import { ExitCode, LabctlError, NotFoundError, RemoteCommandError, TimeoutError, tail } from '../core/errors.js';
+import { abortedError, pollUntil, throwIfAborted } from '../core/poll.js';
 import { commandLine, displayCommand, wrapArgv, type PrivilegeOptions } from '../core/quote.js';
 
 // The SSH adapter: connecting, running argv arrays, writing files. It takes no decisions about
@@ -146,30 +147,36 @@ export interface WaitForSshOptions {
 /** Retries `connect` until sshd accepts the key or `timeoutMs` runs out. */
 export async function waitForSsh(target: SshTarget, opts: WaitForSshOptions = {}): Promise<Connection> {
   const timeoutMs = opts.timeoutMs ?? SSH_READY_TIMEOUT_MS;
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (let attempt = 1; ; attempt++) {
-    throwIfAborted(opts.signal);
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) break;
-    try {
-      return await connect(target, Math.min(SSH_ATTEMPT_TIMEOUT_MS, Math.max(remaining, 1_000)));
-    } catch (error) {
-      lastError = error;
-      if (error instanceof NotFoundError) throw error;
-      if (isPermanentConnectError(error)) {
-        throw new LabctlError(`SSH to ${target.username}@${target.host}:${target.port} was refused: ${errorText(error)}`, {
-          hint: `the key ${target.privateKeyPath} was not accepted — run \`labctl up\` to refresh the cached \`vagrant ssh-config\``,
+  return pollUntil(
+    async (attempt, remainingMs) => {
+      try {
+        return await connect(target, Math.min(SSH_ATTEMPT_TIMEOUT_MS, Math.max(remainingMs, 1_000)));
+      } catch (error) {
+        if (error instanceof NotFoundError) throw error;
+        if (isPermanentConnectError(error)) {
+          throw new LabctlError(`SSH to ${target.username}@${target.host}:${target.port} was refused: ${errorText(error)}`, {
+            hint: `the key ${target.privateKeyPath} was not accepted — run \`labctl up\` to refresh the cached \`vagrant ssh-config\``,
+            cause: error,
+          });
+        }
+        opts.onAttempt?.(attempt, error);
+        throw error;
+      }
+    },
+    {
+      timeoutMs,
+      intervalMs: SSH_RETRY_INTERVAL_MS,
+      signal: opts.signal,
+      // The only LabctlErrors here are a missing key (from connect) and the refusal made above:
+      // neither gets better by retrying, while ssh2's own errors (sshd not up yet) may.
+      stopOn: (error) => error instanceof LabctlError,
+      onTimeout: ({ error }) => {
+        throw new TimeoutError(`SSH on ${target.host}:${target.port} did not answer within ${Math.round(timeoutMs / 1000)} s (last error: ${errorText(error)})`, {
+          hint: SSH_UNREACHABLE_HINT,
           cause: error,
         });
-      }
-      opts.onAttempt?.(attempt, error);
-    }
-    await sleep(Math.min(SSH_RETRY_INTERVAL_MS, Math.max(0, deadline - Date.now())), opts.signal);
-  }
-  throw new TimeoutError(
-    `SSH on ${target.host}:${target.port} did not answer within ${Math.round(timeoutMs / 1000)} s (last error: ${errorText(lastError)})`,
-    { hint: SSH_UNREACHABLE_HINT, cause: lastError },
+      },
+    },
   );
 }
 
@@ -359,31 +366,8 @@ export async function writeRemoteFile(
   await remoteExec(conn, ['sh', '-c', INSTALL_FROM_STDIN, 'sh', path, opts.mode, opts.owner], { sudo: true, stdin: content, signal: opts.signal, log: opts.log });
 }
 
-export function abortedError(): AbortedError {
-  return new AbortedError('provisioning was interrupted', {
-    hint: 'every step checks before it acts: run `labctl provision` to continue where it stopped',
-  });
-}
-
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw abortedError();
-}
-
-/** Sleeps, waking early (and throwing) when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortedError());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortedError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+// They moved down to core/ with pollUntil; provision/ still imports them from here.
+export { abortedError, sleep, throwIfAborted } from '../core/poll.js';
 
 export function errorText(error: unknown): string {
   if (error === undefined) return 'none';

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExternalCommandError, TimeoutError } from '../core/errors.js';
+import { pollUntil } from '../core/poll.js';
 import { run, tryRun, writeFileAsRoot, type Log } from './exec.js';
 import { DISK_SIZE_GIB, fstab, grubConfig } from './guest-files.js';
 import { mountPseudoFs, unmountPseudoFs } from './rootfs.js';
@@ -73,21 +74,26 @@ export async function makeBootableRawDisk(opts: DiskOptions): Promise<string> {
 /** /dev/loopNp1, asking the kernel to (re)read the partition table when the node does not appear. */
 async function partitionNode(loop: string, log: Log): Promise<string> {
   const part = `${loop}p1`;
-  const deadline = Date.now() + PARTITION_NODE_TIMEOUT_MS;
-  let askedPartx = false;
-  while (Date.now() < deadline) {
-    if (existsSync(part)) return part;
-    if (!askedPartx) {
+  return pollUntil(
+    async (attempt) => {
+      if (existsSync(part)) return part;
+      if (attempt > 1) return undefined;
       // Seen on these machines: --partscan sometimes creates no node (no udev); partx adds it.
-      askedPartx = true;
       await tryRun(['partx', '--add', loop], { log, privileged: true, timeoutMs: 30_000 });
-      continue;
-    }
-    await new Promise((r) => setTimeout(r, PARTITION_NODE_POLL_MS));
-  }
-  throw new TimeoutError(`partition device ${part} did not appear within ${PARTITION_NODE_TIMEOUT_MS / 1000} s`, {
-    hint: 'loop devices need partition support: try `losetup -P` by hand, or load the loop module with max_part=8',
-  });
+      return existsSync(part) ? part : undefined;
+    },
+    {
+      timeoutMs: PARTITION_NODE_TIMEOUT_MS,
+      intervalMs: PARTITION_NODE_POLL_MS,
+      // tryRun logs and swallows partx's failure; nothing else here is worth retrying.
+      stopOn: () => true,
+      onTimeout: () => {
+        throw new TimeoutError(`partition device ${part} did not appear within ${PARTITION_NODE_TIMEOUT_MS / 1000} s`, {
+          hint: 'loop devices need partition support: try `losetup -P` by hand, or load the loop module with max_part=8',
+        });
+      },
+    },
+  );
 }
 
 /** raw → qcow2 (sparse: only written clusters are stored). Returns the virtual size in GiB. */

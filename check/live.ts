@@ -5,7 +5,8 @@ import { builtinProjectDir, hostsFilePath } from '../core/paths.js';
 import { readSecrets } from '../core/secrets.js';
 import { loadLab, type Lab } from '../core/state.js';
 import * as vagrant from '../adapters/vagrant.js';
-import { ConnectionLostError, connect, remoteExec, sleep, waitForSsh, type Connection, type SshTarget } from '../adapters/guest.js';
+import { pollUntil } from '../core/poll.js';
+import { ConnectionLostError, connect, remoteExec, waitForSsh, type Connection, type SshTarget } from '../adapters/guest.js';
 import { evaluateContainers, evaluatePid1, evaluateSecretLeaks, evaluateVolumes, evaluateWpUsers, serviceName, type ContainerInspect, type VolumeInspect } from './containers.js';
 import { httpsGet, plainHttpAnswers, tcpProbe, tlsHandshake } from '../adapters/net-probes.js';
 import { checkStatic, MANDATORY } from './static.js';
@@ -204,13 +205,14 @@ async function wordpressUsers(lab: Lab, containers: ContainerInspect[], remote: 
 }
 
 async function waitFor(what: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  return pollUntil(async () => ((await what()) ? true : undefined), {
+    timeoutMs,
+    intervalMs: POLL_MS,
     // A lost connection cannot come back by waiting: it ends the wait (the caller reports it).
-    if (await what().catch((error: unknown) => (error instanceof ConnectionLostError ? Promise.reject(error) : false))) return true;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  return false;
+    // Any other failure (a container not there yet) is one more "not yet".
+    stopOn: (error) => error instanceof ConnectionLostError,
+    onTimeout: () => false,
+  });
 }
 
 const MARKER_TITLE = 'labctl check marker';
@@ -278,30 +280,36 @@ async function rebootAndReconnect(lab: Lab, session: Session): Promise<{ conn: C
   } finally {
     session.conn.dispose();
   }
-  const deadline = started + REBOOT_SSH_TIMEOUT_MS;
   let target = session.target;
   let last = 'no answer';
-  for (let attempt = 1; Date.now() < deadline; attempt++) {
-    let conn: Connection;
-    try {
-      conn = await waitForSsh(target, { timeoutMs: Math.max(1_000, Math.min(REBOOT_SSH_WINDOW_MS, deadline - Date.now())) });
-    } catch (error) {
-      // A refused or missing key does not get better by retrying.
-      if (!(error instanceof TimeoutError)) return `SSH to the rebooted VM failed: ${error instanceof Error ? error.message : String(error)}`;
-      last = error.message;
-      // The guest may have come back with another DHCP lease on the management network.
-      target = await vagrant.refreshSshConfig(lab.paths).catch(() => target);
-      continue;
-    }
-    try {
-      const boot = (await remoteExec(conn, ['cat', BOOT_ID], { timeoutMs: BOOT_ID_TIMEOUT_MS })).stdout.trim();
-      if (boot !== '' && boot !== bootBefore) return { conn, ms: Date.now() - started };
-      last = `attempt ${attempt} reached the guest before it went down (same boot_id)`;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    conn.dispose();
-    await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
-  }
-  return `the VM did not come back within ${REBOOT_SSH_TIMEOUT_MS / 1000} s of the reboot (last: ${last})`;
+  return pollUntil<{ conn: Connection; ms: number } | string>(
+    async (attempt, remainingMs) => {
+      let conn: Connection;
+      try {
+        conn = await waitForSsh(target, { timeoutMs: Math.max(1_000, Math.min(REBOOT_SSH_WINDOW_MS, remainingMs)) });
+      } catch (error) {
+        // A refused or missing key does not get better by retrying.
+        if (!(error instanceof TimeoutError)) return `SSH to the rebooted VM failed: ${error instanceof Error ? error.message : String(error)}`;
+        last = error.message;
+        // The guest may have come back with another DHCP lease on the management network.
+        target = await vagrant.refreshSshConfig(lab.paths).catch(() => target);
+        return undefined;
+      }
+      try {
+        const boot = (await remoteExec(conn, ['cat', BOOT_ID], { timeoutMs: BOOT_ID_TIMEOUT_MS })).stdout.trim();
+        if (boot !== '' && boot !== bootBefore) return { conn, ms: Date.now() - started };
+        last = `attempt ${attempt} reached the guest before it went down (same boot_id)`;
+      } catch (error) {
+        last = (error as Error).message;
+      }
+      conn.dispose();
+      return undefined;
+    },
+    {
+      // The bound counts from the reboot command, not from here.
+      timeoutMs: started + REBOOT_SSH_TIMEOUT_MS - Date.now(),
+      intervalMs: POLL_MS,
+      onTimeout: () => `the VM did not come back within ${REBOOT_SSH_TIMEOUT_MS / 1000} s of the reboot (last: ${last})`,
+    },
+  );
 }

@@ -1,6 +1,7 @@
 import { TimeoutError } from '../core/errors.js';
 import { httpsGet } from '../adapters/net-probes.js';
-import { errorText, sleep } from '../adapters/guest.js';
+import { pollUntil } from '../core/poll.js';
+import { errorText } from '../adapters/guest.js';
 
 // The last proof: the site answers over TLS from the host (M13), through the VM's IP, whatever
 // the host's hosts file says (like `curl --resolve domain:443:ip`). The certificate is the lab's
@@ -33,19 +34,28 @@ export async function probeOnce(opts: ProbeOptions): Promise<ProbeResult> {
 
 /** Retries until the site answers with a status below 500, or the bound runs out. */
 export async function probeSite(opts: ProbeOptions): Promise<ProbeResult> {
-  const deadline = Date.now() + opts.timeoutMs;
   let last = 'no attempt';
-  while (Date.now() < deadline) {
-    try {
-      const result = await probeOnce(opts);
-      if (result.status > 0 && result.status < 500) return result;
-      last = `HTTP ${result.status}`;
-    } catch (error) {
-      last = errorText(error);
-    }
-    await sleep(Math.min(PROBE_RETRY_INTERVAL_MS, Math.max(0, deadline - Date.now())), opts.signal);
-  }
-  throw new TimeoutError(`https://${opts.domain} (pinned to ${opts.address}:${opts.port ?? 443}) did not answer within ${Math.round(opts.timeoutMs / 1000)} s: ${last}`, {
-    hint: `check the stack with \`labctl status\` and \`labctl logs nginx\`; from the host try curl -k --resolve ${opts.domain}:${opts.port ?? 443}:${opts.address} https://${opts.domain}/`,
-  });
+  return pollUntil(
+    async () => {
+      try {
+        const result = await probeOnce(opts);
+        if (result.status > 0 && result.status < 500) return result;
+        last = `HTTP ${result.status}`;
+      } catch (error) {
+        // A refused or reset connection, a TLS error: nginx may still be starting.
+        last = errorText(error);
+      }
+      return undefined;
+    },
+    {
+      timeoutMs: opts.timeoutMs,
+      intervalMs: PROBE_RETRY_INTERVAL_MS,
+      signal: opts.signal,
+      onTimeout: () => {
+        throw new TimeoutError(`https://${opts.domain} (pinned to ${opts.address}:${opts.port ?? 443}) did not answer within ${Math.round(opts.timeoutMs / 1000)} s: ${last}`, {
+          hint: `check the stack with \`labctl status\` and \`labctl logs nginx\`; from the host try curl -k --resolve ${opts.domain}:${opts.port ?? 443}:${opts.address} https://${opts.domain}/`,
+        });
+      },
+    },
+  );
 }

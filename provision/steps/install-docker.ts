@@ -1,6 +1,7 @@
 import { ConfigError, TimeoutError } from '../../core/errors.js';
 import type { ProvisionContext, ProvisionStep } from '../context.js';
-import { ANY_EXIT_CODE, lastOutputLine, sleep } from '../../adapters/guest.js';
+import { pollUntil } from '../../core/poll.js';
+import { ANY_EXIT_CODE, lastOutputLine } from '../../adapters/guest.js';
 
 // L03: Docker Engine + the Compose v2 plugin. Debian 13's docker.io only *recommends* docker-cli,
 // so it is named; docker-compose is the v2 plugin there. The project's Makefile (M01) needs make,
@@ -65,14 +66,17 @@ export const installDockerStep: ProvisionStep = {
     await aptGet(ctx, ['update']);
     await aptGet(ctx, ['install', '-y', ...(fromDocker ? DOCKER_REPO_PACKAGES : DEBIAN_PACKAGES)]);
     if ((await dockerState(ctx)).engine === undefined) await ctx.exec(['sh', '-c', START_DOCKER], { sudo: true });
-    const deadline = Date.now() + ctx.timeouts.dockerReadyMs;
-    while ((await dockerState(ctx)).engine === undefined) {
-      if (Date.now() > deadline) {
+    await pollUntil(async () => ((await dockerState(ctx)).engine === undefined ? undefined : true), {
+      timeoutMs: ctx.timeouts.dockerReadyMs,
+      intervalMs: DOCKER_POLL_INTERVAL_MS,
+      signal: ctx.signal,
+      // dockerState takes any exit code as its answer: what it throws (SSH gone, an abort) is not the engine starting.
+      stopOn: () => true,
+      onTimeout: () => {
         throw new TimeoutError(`the Docker engine in the guest did not answer within ${ctx.timeouts.dockerReadyMs / 1000} s after installing`, {
           hint: 'look at `labctl ssh -- sudo journalctl -u docker`, then run `labctl provision` again',
         });
-      }
-      await sleep(DOCKER_POLL_INTERVAL_MS, ctx.signal);
-    }
+      },
+    });
   },
 };
