@@ -127,6 +127,8 @@ export interface LogsRequest {
   signal?: AbortSignal;
   /** Bound for a non-following call; following runs until the signal aborts. */
   timeoutMs?: number;
+  /** The call log (the lab's labctl.log), as for remoteExec. */
+  log?: RemoteExecOptions['log'];
 }
 
 /** A followed stream ends only when the caller aborts: its bound is a day, not a hang guard. */
@@ -153,6 +155,7 @@ export async function streamComposeLogs(conn: Connection, config: StackConfig, r
       timeoutMs: request.timeoutMs ?? (request.follow ? FOLLOW_TIMEOUT_MS : LOGS_TIMEOUT_MS),
       onOutput: (chunk) => out.write(chunk),
       ...(request.signal ? { signal: request.signal } : {}),
+      log: request.log,
     }),
   );
 }

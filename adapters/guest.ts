@@ -5,6 +5,10 @@ import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { ExitCode, LabctlError, NotFoundError, RemoteCommandError, TimeoutError, tail } from '../core/errors.js';
 import { abortedError, pollUntil, throwIfAborted } from '../core/poll.js';
 import { commandLine, displayCommand, wrapArgv, type PrivilegeOptions } from '../core/quote.js';
+import { labCallLog, type LogLine } from '../core/lab-log.js';
+import type { LabPaths } from '../core/paths.js';
+import { ANY_EXIT_CODE, callLine, loggedStderr } from './run.js';
+import { refreshSshConfig } from './vagrant.js';
 
 // The SSH adapter: connecting, running argv arrays, writing files. It takes no decisions about
 // provisioning; steps call it. Everything here is reused by `labctl status` and `labctl logs`.
@@ -189,10 +193,15 @@ export interface RemoteExecOptions extends PrivilegeOptions {
   okCodes?: readonly number[];
   /** Live output, e.g. for the verbose renderer. */
   onOutput?: (chunk: string) => void;
-  /** Receives one line per command for the lab's log file: argv and exit code, never stdin. */
-  log?: ((line: string) => void) | undefined;
+  /**
+   * The call log (the lab's labctl.log): one line per command in adapters/run.ts callLine's shape,
+   * `ssh <argv> → outcome`, plus the last lines of stderr when it failed; never stdin or a
+   * successful command's output.
+   */
+  log?: LogLine | undefined;
 }
 
+/** The same shape as a host program's result (adapters/run.ts RunResult). */
 export interface RemoteResult {
   stdout: string;
   stderr: string;
@@ -210,8 +219,9 @@ export async function remoteExec(conn: Connection, argv: readonly string[], opts
   const timeoutMs = opts.timeoutMs ?? REMOTE_COMMAND_TIMEOUT_MS;
   throwIfAborted(opts.signal);
   const tracked = conn instanceof TrackedConnection ? conn : undefined;
+  const logCall = (outcome: string) => opts.log?.(callLine(`ssh ${shown}`, outcome));
   if (tracked?.lost) {
-    opts.log?.(`ssh ${shown} → not run: connection lost`);
+    logCall('not run: connection lost');
     throw lostError(tracked, `not run: ${shown}`);
   }
   const started = Date.now();
@@ -247,7 +257,7 @@ export async function remoteExec(conn: Connection, argv: readonly string[], opts
     response = await Promise.race([running, stopped, ...(watch ? [watch.lost] : [])]);
   } catch (error) {
     if (tracked?.lost) {
-      opts.log?.(`ssh ${shown} → connection lost after ${Date.now() - started} ms`);
+      logCall(`connection lost after ${Date.now() - started} ms`);
       throw lostError(tracked, `while running: ${shown}`);
     }
     throw new RemoteCommandError(shown, null, errorText(error), { hint: 'the SSH connection dropped — run `labctl status`, then `labctl provision` again', cause: error });
@@ -258,22 +268,23 @@ export async function remoteExec(conn: Connection, argv: readonly string[], opts
   }
   const ms = Date.now() - started;
   if (tracked?.lost && (response instanceof ConnectionLostError || (response !== undefined && response.code === null))) {
-    opts.log?.(`ssh ${shown} → connection lost after ${ms} ms`);
+    logCall(`connection lost after ${ms} ms`);
     throw lostError(tracked, `while running: ${shown}`);
   }
   if (stopReason === 'abort') {
-    opts.log?.(`ssh ${shown} → aborted after ${ms} ms`);
+    logCall(`aborted after ${ms} ms`);
     throw abortedError();
   }
   if (stopReason === 'timeout' || response === undefined || response instanceof ConnectionLostError) {
-    opts.log?.(`ssh ${shown} → timed out after ${ms} ms`);
+    logCall(`timed out after ${ms} ms`);
     throw new TimeoutError(`remote command did not finish within ${Math.round(timeoutMs / 1000)} s: ${shown}`, {
       hint: 'the guest may be slow or stuck — run `labctl ssh` to look, then `labctl provision` again',
     });
   }
   const code = response.code;
-  opts.log?.(`ssh ${shown} → exit ${code ?? `signal ${response.signal ?? '?'}`} in ${ms} ms`);
+  logCall(`exit ${code ?? `signal ${response.signal ?? '?'}`} in ${ms} ms`);
   if (code === null || !(opts.okCodes ?? [0]).includes(code)) {
+    for (const line of loggedStderr(response.stderr)) opts.log?.(line);
     const output = [response.stdout, response.stderr].filter((s) => s.trim() !== '').join('\n');
     throw new RemoteCommandError(shown, code, tail(output, ERROR_OUTPUT_LINES), { hint: hintForRemoteFailure(full, output) });
   }
@@ -379,11 +390,52 @@ export function missingKeyError(path: string): NotFoundError {
   return new NotFoundError(`SSH key ${path} does not exist`, { hint: 'run `labctl up` so that labctl caches `vagrant ssh-config` again' });
 }
 
-/** For `okCodes` when the exit code is the answer (probes such as `docker info`). */
-export const ANY_EXIT_CODE: readonly number[] = Array.from({ length: 256 }, (_, i) => i);
+export { ANY_EXIT_CODE } from './run.js';
 
 /** The last non-empty line of a chunk of command output, for a one-line progress display. */
 export function lastOutputLine(chunk: string): string {
   const lines = chunk.split('\n').map((l) => l.trim()).filter((l) => l !== '');
   return lines[lines.length - 1] ?? '';
+}
+
+/**
+ * A connection to a lab's VM whose every command leaves its line in the lab's labctl.log, and
+ * stops when the given signal aborts.
+ */
+export interface Guest {
+  conn: Connection;
+  /** For adapters that take a connection (compose.ts): pass these so that their commands log too. */
+  callOptions: Pick<RemoteExecOptions, 'log' | 'signal'>;
+  exec(argv: readonly string[], opts?: RemoteExecOptions): Promise<RemoteResult>;
+  test(argv: readonly string[], opts?: RemoteExecOptions): Promise<boolean>;
+  writeFile(path: string, content: string | Buffer, opts: { mode: string; owner: string }): Promise<void>;
+}
+
+export interface WithGuestOptions {
+  /** Where to connect; `vagrant ssh-config` is asked when not given. */
+  target?: SshTarget;
+  signal?: AbortSignal | undefined;
+}
+
+/** `conn` with its calls logged to the lab's labctl.log (a connection made by waitForSsh, say). */
+export function guestOf(conn: Connection, lab: { paths: LabPaths }, signal?: AbortSignal): Guest {
+  const callOptions = { log: labCallLog(lab.paths), signal };
+  return {
+    conn,
+    callOptions,
+    exec: (argv, opts = {}) => remoteExec(conn, argv, { ...callOptions, ...opts }),
+    test: (argv, opts = {}) => remoteSucceeds(conn, argv, { ...callOptions, ...opts }),
+    writeFile: (path, content, opts) => writeRemoteFile(conn, path, content, { ...opts, ...callOptions }),
+  };
+}
+
+/** Connects to the lab's VM, hands `fn` the Guest, and closes the connection however fn ends. */
+export async function withGuest<T>(lab: { paths: LabPaths }, fn: (guest: Guest) => Promise<T>, opts: WithGuestOptions = {}): Promise<T> {
+  const target = opts.target ?? (await refreshSshConfig(lab.paths));
+  const conn = await connect(target);
+  try {
+    return await fn(guestOf(conn, lab, opts.signal));
+  } finally {
+    conn.dispose();
+  }
 }

@@ -7,7 +7,8 @@ import { DEFAULTS, validateIp } from '../core/config.js';
 import { HostNotReadyError, LabctlError, NotFoundError } from '../core/errors.js';
 import { canWrite } from '../core/hosts-file.js';
 import { hostsFilePath, labctlHome } from '../core/paths.js';
-import { hasProgram, runUnchecked } from './run.js';
+import { ANY_EXIT_CODE, hasProgram, run } from './run.js';
+import { pluginList, vagrantVersion } from './vagrant.js';
 
 // `labctl doctor` probes: each check reads the machine and reports ok / warn / fail with the fix.
 // create uses the same probes to pick the default provider and the libvirt accelerator, and runs
@@ -55,11 +56,11 @@ async function kvmUsable(): Promise<boolean> {
 
 export async function probeVirtualBox(): Promise<string | undefined> {
   const r = await hasProgram('VBoxManage', ['--version']);
-  return r && r.exitCode === 0 ? r.stdout.trim() : undefined;
+  return r && r.code === 0 ? r.stdout.trim() : undefined;
 }
 
 export async function probeVagrantLibvirt(): Promise<string | undefined> {
-  const r = await hasProgram('vagrant', ['plugin', 'list']);
+  const r = await pluginList();
   return r?.stdout.match(/^vagrant-libvirt \(([^,)]+)/m)?.[1];
 }
 
@@ -72,7 +73,7 @@ export async function probeHostFacts(needProvider: boolean): Promise<HostFacts> 
   let usableProvider: Provider | undefined;
   if (needProvider) {
     if (await probeVirtualBox()) usableProvider = 'virtualbox';
-    else if ((await hasProgram('virsh', ['--version']))?.exitCode === 0 && (await probeVagrantLibvirt())) usableProvider = 'libvirt';
+    else if ((await hasProgram('virsh', ['--version']))?.code === 0 && (await probeVagrantLibvirt())) usableProvider = 'libvirt';
   }
   return { usableProvider, hardwareVirtualization: await hardwareVirtualization() };
 }
@@ -190,9 +191,9 @@ export type LibvirtConnection = { ok: true; uri: string } | { ok: false; uri: st
 export async function probeLibvirtConnection(env: NodeJS.ProcessEnv = process.env): Promise<LibvirtConnection> {
   const uri = libvirtUri(env);
   try {
-    const r = await runUnchecked('virsh', ['-c', uri, 'uri'], { timeoutMs: VIRSH_CONNECT_TIMEOUT_MS });
-    if (r.exitCode === 0) return { ok: true, uri };
-    return { ok: false, uri, error: virshError(`${r.stderr}\n${r.stdout}`) ?? `virsh exited with ${r.exitCode}` };
+    const r = await run('virsh', ['-c', uri, 'uri'], { timeoutMs: VIRSH_CONNECT_TIMEOUT_MS, okCodes: ANY_EXIT_CODE });
+    if (r.code === 0) return { ok: true, uri };
+    return { ok: false, uri, error: virshError(`${r.stderr}\n${r.stdout}`) ?? `virsh exited with ${r.code}` };
   } catch (error) {
     if (error instanceof NotFoundError) return { ok: false, uri, error: 'virsh not found', missing: true };
     if (error instanceof LabctlError) return { ok: false, uri, error: error.message };
@@ -222,7 +223,7 @@ export async function checkLibvirt(env: NodeJS.ProcessEnv, opts: { vagrant: bool
       ? { id: 'libvirt', verdict: 'ok', summary: 'libvirt is Linux-only (not needed here)', missing: true }
       : { id: 'libvirt', verdict: opts.onMissing, summary, fix, missing: true };
   const [virsh, plugin] = await Promise.all([hasProgram('virsh', ['--version']), opts.vagrant ? probeVagrantLibvirt() : Promise.resolve(undefined)]);
-  if (!virsh || virsh.exitCode !== 0) return gap('libvirt not usable (virsh not found)', LIBVIRT_INSTALL_FIX);
+  if (!virsh || virsh.code !== 0) return gap('libvirt not usable (virsh not found)', LIBVIRT_INSTALL_FIX);
   if (!plugin) return gap(`libvirt not usable (${opts.vagrant ? 'vagrant-libvirt plugin missing' : 'Vagrant is not installed'})`, LIBVIRT_INSTALL_FIX);
   const connection = await probeLibvirtConnection(env);
   if (!connection.ok) {
@@ -232,8 +233,8 @@ export async function checkLibvirt(env: NodeJS.ProcessEnv, opts: { vagrant: bool
 }
 
 async function checkVagrant(): Promise<Check> {
-  const vagrant = await hasProgram('vagrant', ['--version']);
-  return vagrant && vagrant.exitCode === 0
+  const vagrant = await vagrantVersion();
+  return vagrant && vagrant.code === 0
     ? { id: 'vagrant', verdict: 'ok', summary: vagrant.stdout.trim() }
     : { id: 'vagrant', verdict: 'fail', summary: 'Vagrant is not installed', fix: 'install Vagrant (Debian/Ubuntu: `apt install vagrant`; others: the Vagrant website)', missing: true };
 }
@@ -297,10 +298,10 @@ export async function checkHostsFile(env: NodeJS.ProcessEnv): Promise<Check> {
 /** true, or why not: a failed `sudo -n` is an answer too, not proof that sudo works. */
 async function sudoWithoutPassword(): Promise<true | string> {
   try {
-    const r = await runUnchecked('sudo', ['-n', 'true'], { timeoutMs: SUDO_PROBE_TIMEOUT_MS });
-    if (r.exitCode === 0) return true;
+    const r = await run('sudo', ['-n', 'true'], { timeoutMs: SUDO_PROBE_TIMEOUT_MS, okCodes: ANY_EXIT_CODE });
+    if (r.code === 0) return true;
     const why = r.stderr.split('\n').find((l) => l.trim() !== '')?.trim();
-    return `\`sudo -n true\` failed (exit ${r.exitCode}${why ? `: ${why}` : ''})`;
+    return `\`sudo -n true\` failed (exit ${r.code}${why ? `: ${why}` : ''})`;
   } catch (error) {
     if (error instanceof NotFoundError) return 'sudo is not installed';
     if (error instanceof LabctlError) return `\`sudo -n true\` failed: ${error.message}`;

@@ -1,12 +1,16 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Provider } from '../core/config.js';
 import type { LabctlError } from '../core/errors.js';
 import { AbortedError, ExternalCommandError, NotFoundError } from '../core/errors.js';
 import { interruptSignal } from '../core/interrupt.js';
+import { labCallLog, type LogLine } from '../core/lab-log.js';
 import { assertInsideHome, type LabPaths } from '../core/paths.js';
-import { run, runUnchecked } from './run.js';
+import { ANY_EXIT_CODE, hasProgram, run, type RunResult } from './run.js';
 
-// Thin adapter over the vagrant CLI: argv arrays, cwd = the lab's directory, no decisions.
+// Thin adapter over the vagrant CLI: argv arrays, cwd = the lab's directory, no decisions. Every
+// vagrant call labctl makes comes from here (box store and plugin probes included), so all of them
+// run with VAGRANT_ENV, and every call in a lab's directory leaves its line in the lab's labctl.log.
 
 /** Vagrant's machine states, as `vagrant status --machine-readable` prints them. */
 export type VmState = 'not_created' | 'running' | 'poweroff' | 'shutoff' | 'saved' | 'aborted' | 'paused' | 'preparing' | 'unknown';
@@ -24,7 +28,7 @@ const VAGRANT_HINT = 'run `labctl doctor` to check Vagrant and the provider; vag
 // stall on a machine without internet.
 export const VAGRANT_ENV = { VAGRANT_CHECKPOINT_DISABLE: '1', VAGRANT_BOX_UPDATE_CHECK_DISABLE: '1' } as const;
 
-function vagrant(paths: LabPaths, args: string[], opts: { stream?: boolean; abortHint?: string } = {}) {
+function vagrant(paths: LabPaths, args: string[], opts: { stream?: boolean; abortHint?: string; logOutput?: boolean } = {}) {
   // Vagrant only ever runs in a lab directory, and that directory must lie inside LABCTL_HOME.
   assertInsideHome(paths.dir);
   return run('vagrant', args, {
@@ -32,7 +36,9 @@ function vagrant(paths: LabPaths, args: string[], opts: { stream?: boolean; abor
     stream: opts.stream ?? false,
     env: VAGRANT_ENV,
     hint: `${VAGRANT_HINT} (${paths.log})`,
-    logFile: paths.log,
+    log: labCallLog(paths),
+    // The lifecycle commands' progress is what the log is read for when they fail or hang.
+    logOutput: opts.logOutput ?? true,
     processGroup: true,
     signal: interruptSignal(),
     ...(opts.abortHint === undefined ? {} : { abortHint: opts.abortHint }),
@@ -57,8 +63,8 @@ export async function destroy(paths: LabPaths, stream: boolean): Promise<void> {
 
 export async function status(paths: LabPaths): Promise<VmState> {
   assertInsideHome(paths.dir);
-  const r = await runUnchecked('vagrant', ['status', '--machine-readable'], { cwd: paths.dir, env: VAGRANT_ENV, logFile: paths.log });
-  if (r.exitCode !== 0) return 'unknown';
+  const r = await run('vagrant', ['status', '--machine-readable'], { cwd: paths.dir, env: VAGRANT_ENV, log: labCallLog(paths), okCodes: ANY_EXIT_CODE });
+  if (r.code !== 0) return 'unknown';
   return parseMachineState(r.stdout);
 }
 
@@ -82,7 +88,7 @@ export function parseMachineState(output: string): VmState {
 export async function refreshSshConfig(paths: LabPaths): Promise<SshTarget> {
   let r;
   try {
-    r = await vagrant(paths, ['ssh-config']);
+    r = await vagrant(paths, ['ssh-config'], { logOutput: false });
   } catch (error) {
     if (error instanceof AbortedError || !(error instanceof ExternalCommandError)) throw error;
     throw await notRunningError(paths, error);
@@ -138,4 +144,103 @@ export async function validate(dir: string, provider: Provider, ignoreProvider: 
     env: { ...VAGRANT_ENV, VAGRANT_DEFAULT_PROVIDER: provider },
     hint: 'the rendered Vagrantfile is invalid; please report this as a labctl bug',
   });
+}
+
+/** `vagrant --version` outside any lab; undefined when vagrant is not installed. */
+export function vagrantVersion(): Promise<RunResult | undefined> {
+  return hasProgram('vagrant', ['--version'], { env: VAGRANT_ENV });
+}
+
+/** `vagrant plugin list`; undefined when vagrant is not installed. */
+export function pluginList(): Promise<RunResult | undefined> {
+  return hasProgram('vagrant', ['plugin', 'list'], { env: VAGRANT_ENV });
+}
+
+// `vagrant box add|list|remove` for the boxes labctl builds. VAGRANT_HOME decides which store they
+// go to: it must be the one `vagrant up` will use.
+
+export const VAGRANT_BOX_ADD_TIMEOUT_MS = 10 * 60_000;
+export const VAGRANT_BOX_LIST_TIMEOUT_MS = 60_000;
+const VAGRANT_INSTALL_HINT = 'install it (Debian: apt-get install vagrant vagrant-libvirt)';
+
+export interface BoxEntry {
+  name: string;
+  provider: string;
+  version: string;
+}
+
+export interface VagrantStoreOptions {
+  /** Defaults to the caller's environment (VAGRANT_HOME or ~/.vagrant.d). */
+  vagrantHome?: string | undefined;
+  /** Receives each line vagrant prints (a box add reports its progress). */
+  log?: LogLine;
+}
+
+function storeEnv(opts: VagrantStoreOptions): Record<string, string> {
+  return opts.vagrantHome === undefined ? { ...VAGRANT_ENV } : { ...VAGRANT_ENV, VAGRANT_HOME: opts.vagrantHome };
+}
+
+/** Parses `vagrant box list --machine-readable` (timestamp,target,type,data…). Pure. */
+export function parseBoxList(output: string): BoxEntry[] {
+  const boxes: BoxEntry[] = [];
+  let current: Partial<BoxEntry> = {};
+  for (const line of output.split('\n')) {
+    const [, , type, ...data] = line.split(',');
+    const value = data.join(',').trim();
+    if (type === 'box-name') current = { name: value };
+    else if (type === 'box-provider') current.provider = value;
+    else if (type === 'box-version') {
+      current.version = value;
+      if (current.name !== undefined && current.provider !== undefined) boxes.push(current as BoxEntry);
+      current = {};
+    }
+  }
+  return boxes;
+}
+
+export async function listBoxes(opts: VagrantStoreOptions = {}): Promise<BoxEntry[]> {
+  const r = await run('vagrant', ['box', 'list', '--machine-readable'], {
+    onOutput: opts.log,
+    timeoutMs: VAGRANT_BOX_LIST_TIMEOUT_MS,
+    env: storeEnv(opts),
+    missingHint: VAGRANT_INSTALL_HINT,
+  });
+  return parseBoxList(r.stdout);
+}
+
+export async function removeBox(name: string, opts: VagrantStoreOptions & { provider?: string } = {}): Promise<void> {
+  await run('vagrant', ['box', 'remove', '--force', '--all', '--provider', opts.provider ?? 'libvirt', name], {
+    onOutput: opts.log,
+    timeoutMs: VAGRANT_BOX_LIST_TIMEOUT_MS,
+    env: storeEnv(opts),
+    missingHint: VAGRANT_INSTALL_HINT,
+    hint: 'see `vagrant box list`; a box still used by a running VM can only be removed after `labctl destroy`',
+  });
+}
+
+export async function addBox(name: string, boxFile: string, opts: VagrantStoreOptions & { log: LogLine; signal?: AbortSignal | undefined }): Promise<void> {
+  await run('vagrant', ['box', 'add', '--force', '--name', name, boxFile], {
+    onOutput: opts.log,
+    timeoutMs: VAGRANT_BOX_ADD_TIMEOUT_MS,
+    env: storeEnv(opts),
+    signal: opts.signal,
+    missingHint: VAGRANT_INSTALL_HINT,
+    hint: `check free space under ${opts.vagrantHome ?? 'VAGRANT_HOME'}`,
+  });
+}
+
+/**
+ * The `labctl_build` id recorded in an added box's metadata.json, or undefined. Lets a rebuilt box
+ * replace an older add while an unchanged one is not extracted again.
+ */
+export async function addedBuildId(name: string, vagrantHome: string, provider = 'libvirt'): Promise<string | undefined> {
+  // Vagrant stores "labctl/trixie" as boxes/labctl-VAGRANTSLASH-trixie/<version>/<provider>/.
+  const file = join(vagrantHome, 'boxes', name.replaceAll('/', '-VAGRANTSLASH-'), '0', provider, 'metadata.json');
+  try {
+    const meta = JSON.parse(await readFile(file, 'utf8')) as { labctl_build?: unknown };
+    return typeof meta.labctl_build === 'string' ? meta.labctl_build : undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }

@@ -6,11 +6,11 @@ import { convertToQcow2, makeBootableRawDisk } from './disk.js';
 import { isRoot, run, type Log } from './exec.js';
 import { boxMetadata, boxName, boxVagrantfile } from './guest-files.js';
 import { bakeBaseImage, bakeDocker, configureRootfs, debootstrap, scrubRootfs, vagrantInsecurePublicKey } from './rootfs.js';
-import { addBox, addedBuildId } from '../adapters/vagrant-boxes.js';
+import { addBox, addedBuildId } from '../adapters/vagrant.js';
 
 // `labctl box build`: a Vagrant box for vagrant-libvirt made locally from debootstrap, for machines
 // that cannot reach Vagrant Cloud. The runbook is buildBox() below; the steps live in rootfs.ts
-// (debootstrap + Vagrant conventions), disk.ts (raw disk, GRUB, qcow2) and vagrant-boxes.ts.
+// (debootstrap + Vagrant conventions), disk.ts (raw disk, GRUB, qcow2) and adapters/vagrant.ts (box add).
 
 /** Bump when the recipe changes: cached boxes from an older recipe are rebuilt. */
 export const BOX_RECIPE_VERSION = 2;
@@ -83,7 +83,7 @@ export function cachedBoxPaths(outDir: string, suite: string, bake: boolean, pro
 
 /**
  * Deletes labctl's cached copy of a box it built (`labctl/<suite>[-baked]`); returns false for a
- * name labctl does not build. Removing it from Vagrant's store is vagrant-boxes.removeBox().
+ * name labctl does not build. Removing it from Vagrant's store is adapters/vagrant.ts removeBox().
  */
 export async function removeCachedBox(outDir: string, name: string): Promise<boolean> {
   const m = /^labctl\/([a-z0-9]+?)(-baked)?$/.exec(name);

@@ -1,25 +1,18 @@
 import { dirname } from 'node:path';
-import { run as runProgram } from '../adapters/run.js';
+import { run as runProgram, type RunOptions as ProgramOptions } from '../adapters/run.js';
 
-// Box building's view of adapters/run.ts: argv arrays with the program first, every call bounded and
-// logged line by line, and the Debian package to install named when a program is missing.
+// Box building's view of adapters/run.ts (the one process runner): argv arrays with the program
+// first, every call bounded, each output line handed to the build's log as progress, and the
+// Debian package to install named when a program is missing.
 
 export { isRoot } from '../adapters/run.js';
 export type Log = (line: string) => void;
 
-export interface RunOptions {
+export type RunOptions = Pick<ProgramOptions, 'privileged' | 'signal' | 'cwd' | 'env' | 'input' | 'hint'> & {
+  /** Receives each output line (the build's progress); the call itself is not logged here. */
   log: Log;
   timeoutMs: number;
-  /** Needs root (loop devices, mounts, chroot): goes through `sudo -n` when we are not root. */
-  privileged?: boolean;
-  signal?: AbortSignal | undefined;
-  cwd?: string;
-  env?: Record<string, string | undefined>;
-  /** Written to the program's stdin. */
-  input?: string;
-  /** The fix shown when the command fails. */
-  hint?: string;
-}
+};
 
 function split(argv: readonly string[]): [string, string[]] {
   const [file, ...args] = argv;
@@ -27,14 +20,11 @@ function split(argv: readonly string[]): [string, string[]] {
   return [file, args];
 }
 
-function withPackageHint(file: string, options: RunOptions) {
-  return { ...options, missingHint: `install it (Debian: apt-get install ${debianPackageFor(file)})` };
-}
-
-/** Runs `argv`, logging each output line; resolves to stdout, throws a typed error otherwise. */
+/** Runs `argv`; resolves to stdout, throws the runner's typed error otherwise. */
 export async function run(argv: readonly string[], options: RunOptions): Promise<string> {
   const [file, args] = split(argv);
-  return (await runProgram(file, args, withPackageHint(file, options))).stdout;
+  const { log, ...rest } = options;
+  return (await runProgram(file, args, { ...rest, onOutput: log, missingHint: installHint(file) })).stdout;
 }
 
 /** Like `run`, but any failure is logged and returned as `false` (checks and cleanup must go on). */
@@ -66,11 +56,11 @@ const PACKAGE_OF: Record<string, string> = {
   'mkfs.ext4': 'e2fsprogs',
   losetup: 'mount',
   partx: 'util-linux',
-  vagrant: 'vagrant vagrant-libvirt',
   sudo: 'sudo',
   tar: 'tar',
 };
 
-function debianPackageFor(program: string): string {
-  return PACKAGE_OF[program] ?? program;
+/** The fix for a missing build tool: the Debian package that has it. */
+function installHint(program: string): string {
+  return `install it (Debian: apt-get install ${PACKAGE_OF[program] ?? program})`;
 }

@@ -6,7 +6,7 @@ import { readSecrets } from '../core/secrets.js';
 import { loadLab, type Lab } from '../core/state.js';
 import * as vagrant from '../adapters/vagrant.js';
 import { pollUntil } from '../core/poll.js';
-import { ConnectionLostError, connect, remoteExec, waitForSsh, type Connection, type SshTarget } from '../adapters/guest.js';
+import { ConnectionLostError, guestOf, waitForSsh, withGuest, type Connection, type Guest, type SshTarget } from '../adapters/guest.js';
 import { evaluateContainers, evaluatePid1, evaluateSecretLeaks, evaluateVolumes, evaluateWpUsers, serviceName, type ContainerInspect, type VolumeInspect } from './containers.js';
 import { httpsGet, plainHttpAnswers, tcpProbe, tlsHandshake } from '../adapters/net-probes.js';
 import { checkStatic, MANDATORY } from './static.js';
@@ -52,29 +52,34 @@ export async function checkLive(name: string, opts: LiveOptions): Promise<CheckR
   results.push(...(await checkFromHost(lab, env)));
 
   const target = await vagrant.refreshSshConfig(lab.paths);
-  let conn: Connection;
+  let connected = false;
   try {
-    conn = await connect(target);
+    await withGuest(
+      lab,
+      async (guest) => {
+        connected = true;
+        const remote = sudoRemote(guest);
+        try {
+          await checkInsideInto(lab, remote, results);
+          if (opts.destructive) await destructive(lab, { conn: guest.conn, remote, target }, results);
+        } catch (error) {
+          // A dropped connection ends the report with what was learnt so far, never with a crash.
+          if (!(error instanceof ConnectionLostError)) throw error;
+          results.push(fail('L01.vm-ssh', 'the SSH connection to the VM dropped during the checks', error.message));
+        }
+      },
+      { target },
+    );
   } catch (error) {
+    // Failing to connect is a finding of the report; a failure after that is not.
+    if (connected) throw error;
     results.push(fail('L01.vm-ssh', `SSH to the VM failed: ${(error as Error).message}`, 'run `labctl status`, `labctl up`'));
-    return results;
-  }
-  const remote = sudoRemote(conn);
-  try {
-    await checkInsideInto(lab, remote, results);
-    if (opts.destructive) await destructive(lab, { conn, remote, target }, results);
-  } catch (error) {
-    // A dropped connection ends the report with what was learnt so far, never with a crash.
-    if (!(error instanceof ConnectionLostError)) throw error;
-    results.push(fail('L01.vm-ssh', 'the SSH connection to the VM dropped during the checks', error.message));
-  } finally {
-    conn.dispose();
   }
   return results;
 }
 
-function sudoRemote(conn: Connection): Remote {
-  return (argv, o = {}) => remoteExec(conn, argv, { sudo: true, ...o });
+function sudoRemote(guest: Guest): Remote {
+  return (argv, o = {}) => guest.exec(argv, { sudo: true, ...o });
 }
 
 /** Checks made from the host: hosts file, TLS per protocol version, plain HTTP, open ports, the site. */
@@ -250,7 +255,7 @@ async function destructive(lab: Lab, session: Session, out: CheckResult[]): Prom
     return;
   }
   try {
-    const again = sudoRemote(rebooted.conn);
+    const again = sudoRemote(guestOf(rebooted.conn, lab));
     const healthy = await waitFor(async () => {
       const s = (await again(['docker', 'inspect', '--format', '{{.State.Running}}', ...MANDATORY])).stdout.trim().split('\n');
       return s.length === MANDATORY.length && s.every((x) => x === 'true');
@@ -296,7 +301,7 @@ async function rebootAndReconnect(lab: Lab, session: Session): Promise<{ conn: C
         return undefined;
       }
       try {
-        const boot = (await remoteExec(conn, ['cat', BOOT_ID], { timeoutMs: BOOT_ID_TIMEOUT_MS })).stdout.trim();
+        const boot = (await guestOf(conn, lab).exec(['cat', BOOT_ID], { timeoutMs: BOOT_ID_TIMEOUT_MS })).stdout.trim();
         if (boot !== '' && boot !== bootBefore) return { conn, ms: Date.now() - started };
         last = `attempt ${attempt} reached the guest before it went down (same boot_id)`;
       } catch (error) {

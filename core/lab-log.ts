@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 // labctl.log in the lab's directory (0600): every vagrant, ssh and docker call of every command,
@@ -24,4 +24,14 @@ export function appendLabLog(path: string, line: string): void {
 
 export function labLog(path: string): LogLine {
   return (line) => appendLabLog(path, line);
+}
+
+/**
+ * The log of calls made in a lab's directory (vagrant, ssh): written only while that directory
+ * exists, so that a call outliving a destroy (a concurrent `status`) does not make it again.
+ */
+export function labCallLog(paths: { dir: string; log: string }): LogLine {
+  return (line) => {
+    if (existsSync(paths.dir)) appendLabLog(paths.log, line);
+  };
 }

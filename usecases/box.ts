@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { buildBox, removeCachedBox, type BuiltBox } from '../box/build.js';
-import { listBoxes, removeBox, type BoxEntry } from '../adapters/vagrant-boxes.js';
+import { listBoxes, removeBox, type BoxEntry } from '../adapters/vagrant.js';
 import { parseHttpUrl } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { labctlHome } from '../core/paths.js';

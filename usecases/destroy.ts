@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { libvirtUri } from '../adapters/host-probes.js';
 import { AbortedError, ExternalCommandError, NotFoundError } from '../core/errors.js';
 import { hostsFilePath, labPaths, type LabPaths } from '../core/paths.js';
-import { runUnchecked } from '../adapters/run.js';
+import { ANY_EXIT_CODE, run } from '../adapters/run.js';
 import { isBroken, readLabOrBroken, removeLabDir, withLabLock } from '../core/state.js';
 import * as vagrant from '../adapters/vagrant.js';
 import { hostsRemove } from './hosts.js';
@@ -48,16 +48,16 @@ async function vagrantMachines(paths: LabPaths): Promise<VagrantMachine[]> {
 async function removeWithProviderTool(m: VagrantMachine, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   if (m.provider === 'libvirt') {
     const uri = libvirtUri(env);
-    await runUnchecked('virsh', ['-c', uri, 'destroy', m.id], { timeoutMs: 60_000 });
-    const r = await runUnchecked('virsh', ['-c', uri, 'undefine', m.id, '--remove-all-storage', '--nvram'], { timeoutMs: 120_000 });
-    if (r.exitCode === 0 || /failed to get domain|Domain not found/i.test(r.stderr)) return undefined;
-    return `libvirt domain ${m.id}: ${firstLine(r.stderr) || `virsh exited ${r.exitCode}`}; remove it with \`virsh -c ${uri} undefine ${m.id} --remove-all-storage\``;
+    await run('virsh', ['-c', uri, 'destroy', m.id], { timeoutMs: 60_000, okCodes: ANY_EXIT_CODE });
+    const r = await run('virsh', ['-c', uri, 'undefine', m.id, '--remove-all-storage', '--nvram'], { timeoutMs: 120_000, okCodes: ANY_EXIT_CODE });
+    if (r.code === 0 || /failed to get domain|Domain not found/i.test(r.stderr)) return undefined;
+    return `libvirt domain ${m.id}: ${firstLine(r.stderr) || `virsh exited ${r.code}`}; remove it with \`virsh -c ${uri} undefine ${m.id} --remove-all-storage\``;
   }
   if (m.provider === 'virtualbox') {
-    await runUnchecked('VBoxManage', ['controlvm', m.id, 'poweroff'], { timeoutMs: 60_000 });
-    const r = await runUnchecked('VBoxManage', ['unregistervm', m.id, '--delete'], { timeoutMs: 120_000 });
-    if (r.exitCode === 0 || /Could not find a registered machine/i.test(r.stderr)) return undefined;
-    return `VirtualBox VM ${m.id}: ${firstLine(r.stderr) || `VBoxManage exited ${r.exitCode}`}; remove it with \`VBoxManage unregistervm ${m.id} --delete\``;
+    await run('VBoxManage', ['controlvm', m.id, 'poweroff'], { timeoutMs: 60_000, okCodes: ANY_EXIT_CODE });
+    const r = await run('VBoxManage', ['unregistervm', m.id, '--delete'], { timeoutMs: 120_000, okCodes: ANY_EXIT_CODE });
+    if (r.code === 0 || /Could not find a registered machine/i.test(r.stderr)) return undefined;
+    return `VirtualBox VM ${m.id}: ${firstLine(r.stderr) || `VBoxManage exited ${r.code}`}; remove it with \`VBoxManage unregistervm ${m.id} --delete\``;
   }
   return `${m.provider} machine ${m.id}: labctl does not know this provider; remove it with the provider's own tool`;
 }

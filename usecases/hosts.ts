@@ -3,7 +3,7 @@ import { ConflictError, ExternalCommandError, LabctlError, NotFoundError } from 
 import { addBlock, blockEntries, canWrite, editHostsFile, parseBlocks, removeBlock, type HostsEntry } from '../core/hosts-file.js';
 import { DEFAULT_LAB_NAME, domainFor, validateIp, validateName } from '../core/config.js';
 import { hostsFilePath } from '../core/paths.js';
-import { runUnchecked } from '../adapters/run.js';
+import { ANY_EXIT_CODE, run } from '../adapters/run.js';
 
 export interface HostsResult {
   path: string;
@@ -103,9 +103,9 @@ export async function ensureHostsEntry(opts: EnsureHostsOptions): Promise<HostsR
   const argv = [process.execPath, ...process.execArgv, cliEntry(), 'hosts', 'add', '--login', opts.login, '--ip', opts.entry.ip, '--name', opts.entry.name];
   opts.onSudo(`sudo ${argv.join(' ')}`);
   // Interactive on purpose: sudo may ask for the password on this terminal, once.
-  const r = await runUnchecked('sudo', [...(opts.nonInteractive ? ['-n'] : []), '--preserve-env=LABCTL_HOSTS_FILE', ...argv], { interactive: true });
-  if (r.exitCode !== 0) {
-    throw new ExternalCommandError(['sudo', ...argv], r.exitCode, '', {
+  const r = await run('sudo', [...(opts.nonInteractive ? ['-n'] : []), '--preserve-env=LABCTL_HOSTS_FILE', ...argv], { interactive: true, okCodes: ANY_EXIT_CODE });
+  if (r.code !== 0) {
+    throw new ExternalCommandError(['sudo', ...argv], r.code, '', {
       hint: `add the line yourself (\`${opts.entry.ip} ${opts.entry.domain}\` in ${path}) and re-run with --no-hosts`,
     });
   }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { ChildExitError, ExternalCommandError, NotFoundError } from '../core/errors.js';
 import { commandLine } from '../core/quote.js';
 import { loadLab, resolveLabName } from '../core/state.js';
-import { runUnchecked } from '../adapters/run.js';
+import { ANY_EXIT_CODE, run } from '../adapters/run.js';
 import * as vagrant from '../adapters/vagrant.js';
 
 /**
@@ -43,8 +43,8 @@ export async function sshUnreachable(name: string, argv: readonly string[], env:
 export async function sshIntoLab(name: string | undefined, command: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const resolved = await resolveLabName(name, env);
   const argv = await sshArgv(resolved, command, env);
-  const r = await runUnchecked('ssh', argv, { interactive: true });
+  const r = await run('ssh', argv, { interactive: true, okCodes: ANY_EXIT_CODE });
   // ssh uses 255 for its own failures; anything else is the remote command's answer.
-  if (r.exitCode === 255) throw await sshUnreachable(resolved, argv, env);
-  if (r.exitCode !== 0) throw new ChildExitError(r.exitCode);
+  if (r.code === 255) throw await sshUnreachable(resolved, argv, env);
+  if (r.code !== 0) throw new ChildExitError(r.code);
 }

@@ -2,7 +2,7 @@ import { labUrl } from '../core/config.js';
 import { bonusEndpoints, type Endpoint } from '../core/endpoints.js';
 import { readLabOrBroken, isBroken, loadLab, scanLabs, type BrokenLab, type Lab } from '../core/state.js';
 import { composePs, type ServiceStatus } from '../adapters/compose.js';
-import { connect } from '../adapters/guest.js';
+import { withGuest } from '../adapters/guest.js';
 import * as vagrant from '../adapters/vagrant.js';
 
 export interface LabStatus {
@@ -38,12 +38,8 @@ async function labStatus(lab: Lab): Promise<LabStatus> {
 async function withServices(status: LabStatus, lab: Lab): Promise<LabStatus> {
   if (status.state !== 'running') return status;
   try {
-    const conn = await connect(await vagrant.refreshSshConfig(lab.paths));
-    try {
-      return { ...status, services: await composePs(conn, lab.config) };
-    } finally {
-      conn.dispose();
-    }
+    const services = await withGuest(lab, (guest) => composePs(guest.conn, lab.config, guest.callOptions));
+    return { ...status, services };
   } catch (error) {
     return { ...status, servicesError: (error as Error).message.split('\n')[0] ?? 'unknown error' };
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cachedBoxPaths } from '../../box/build.js';
 import { boxMetadata, boxName, fstab, sudoersFile } from '../../box/guest-files.js';
-import { parseBoxList } from '../../adapters/vagrant-boxes.js';
+import { parseBoxList } from '../../adapters/vagrant.js';
 
 describe('local box recipe (pure parts)', () => {
   it('names boxes after suite and bake', () => {
