@@ -5,6 +5,7 @@ import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { ExitCode, LabctlError, NotFoundError, RemoteCommandError, TimeoutError, tail } from '../core/errors.js';
 import { abortedError, pollUntil, throwIfAborted } from '../core/poll.js';
 import { commandLine, displayCommand, wrapArgv, type PrivilegeOptions } from '../core/quote.js';
+import type { SshTarget } from '../core/ssh-target.js';
 import { labCallLog, type LogLine } from '../core/lab-log.js';
 import type { LabPaths } from '../core/paths.js';
 import { ANY_EXIT_CODE, callLine, loggedStderr } from './run.js';
@@ -13,13 +14,7 @@ import { refreshSshConfig } from './vagrant.js';
 // The SSH adapter: connecting, running argv arrays, writing files. It takes no decisions about
 // provisioning; steps call it. Everything here is reused by `labctl status` and `labctl logs`.
 
-/** Where `vagrant ssh-config` says the guest listens. */
-export interface SshTarget {
-  host: string;
-  port: number;
-  username: string;
-  privateKeyPath: string;
-}
+export type { SshTarget } from '../core/ssh-target.js';
 
 export type Connection = NodeSSH;
 

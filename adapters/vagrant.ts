@@ -7,6 +7,7 @@ import { interruptSignal } from '../core/interrupt.js';
 import { labCallLog, type LogLine } from '../core/lab-log.js';
 import { assertInsideHome, type LabPaths } from '../core/paths.js';
 import { ANY_EXIT_CODE, hasProgram, run, type RunResult } from './run.js';
+import type { SshTarget } from '../core/ssh-target.js';
 
 // Thin adapter over the vagrant CLI: argv arrays, cwd = the lab's directory, no decisions. Every
 // vagrant call labctl makes comes from here (box store and plugin probes included), so all of them
@@ -15,12 +16,7 @@ import { ANY_EXIT_CODE, hasProgram, run, type RunResult } from './run.js';
 /** Vagrant's machine states, as `vagrant status --machine-readable` prints them. */
 export type VmState = 'not_created' | 'running' | 'poweroff' | 'shutoff' | 'saved' | 'aborted' | 'paused' | 'preparing' | 'unknown';
 
-export interface SshTarget {
-  host: string;
-  port: number;
-  username: string;
-  privateKeyPath: string;
-}
+export type { SshTarget } from '../core/ssh-target.js';
 
 const VAGRANT_HINT = 'run `labctl doctor` to check Vagrant and the provider; vagrant\'s output is in the lab log';
 

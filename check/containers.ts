@@ -1,5 +1,6 @@
 import { MANDATORY } from './static.js';
 import { fail, pass, type CheckResult } from './types.js';
+import { guestPaths } from '../core/guest-paths.js';
 
 // Pure verdicts over `docker inspect` / `docker volume inspect` JSON from the VM, so that the
 // rules are unit-testable with the engine's real output.
@@ -75,7 +76,7 @@ export function evaluateContainers(containers: readonly ContainerInspect[]): Che
 }
 
 export function evaluateVolumes(volumes: readonly VolumeInspect[], login: string): CheckResult[] {
-  const root = `/home/${login}/data/`;
+  const root = `${guestPaths(login).data}/`;
   const out = volumes.map((v) => {
     const device = v.Options?.device ?? '';
     return v.Driver === 'local' && device.startsWith(root)

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { TimeoutError } from '../core/errors.js';
+import { guestPaths } from '../core/guest-paths.js';
+import { labStateFrom } from '../core/lab-state.js';
 import { blockEntries } from '../core/hosts-file.js';
 import { builtinProjectDir, hostsFilePath } from '../core/paths.js';
 import { readSecrets } from '../core/secrets.js';
@@ -43,9 +45,9 @@ export async function checkLive(name: string, opts: LiveOptions): Promise<CheckR
   const env = opts.env ?? process.env;
   const lab = await loadLab(name, env);
   const results: CheckResult[] = (await checkStatic(builtinProjectDir())).filter((r) => !r.rule.startsWith('B') || lab.config.bonus);
-  const state = await vagrant.status(lab.paths);
-  if (state !== 'running') {
-    results.push(fail('L01.vm-running', `the VM is ${state}`, 'run `labctl up`'));
+  const vm = await vagrant.status(lab.paths);
+  if (labStateFrom(vm, false) !== 'running') {
+    results.push(fail('L01.vm-running', `the VM is ${vm}`, 'run `labctl up`'));
     return results;
   }
   results.push(pass('L01.vm-running', `VM running (${lab.config.provider})`));
@@ -139,8 +141,8 @@ async function checkInsideInto(lab: Lab, remote: Remote, out: CheckResult[]): Pr
   out.push(resolved.code === 0 ? pass('L02.guest-hosts', `${domain} resolves in the VM: ${resolved.stdout.trim()}`) : fail('L02.guest-hosts', `${domain} does not resolve inside the VM`));
   const compose = await remote(['docker', 'compose', 'version', '--short'], { okCodes: [0, 1, 125] });
   out.push(compose.code === 0 && /^v?2\./.test(compose.stdout.trim()) ? pass('L03.compose-v2', `Docker Compose ${compose.stdout.trim()}`) : fail('L03.compose-v2', 'Docker Compose v2 is not available in the VM'));
-  const project = `/home/${login}/inception`;
-  const layout = await remote(['test', '-f', `${project}/Makefile`, '-a', '-f', `${project}/srcs/docker-compose.yml`], { okCodes: [0, 1] });
+  const { project, composeFile } = guestPaths(login);
+  const layout = await remote(['test', '-f', `${project}/Makefile`, '-a', '-f', composeFile], { okCodes: [0, 1] });
   out.push(layout.code === 0 ? pass('L03.project-dir', `${project} holds Makefile and srcs/docker-compose.yml`) : fail('L03.project-dir', `no compose project in ${project}`));
 
   const ids = (await remote(['docker', 'ps', '--all', '--quiet', '--filter', 'label=com.docker.compose.project'])).stdout.split('\n').filter(Boolean);

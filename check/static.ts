@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadProject, MAX_FILES, type Project, type ServiceSpec, type SkippedFile, type TextFile } from './project.js';
 import { fail, pass, skip, type CheckResult } from './types.js';
+import { guestPaths } from '../core/guest-paths.js';
 
 // `labctl check --static DIR`: everything of M01–M14 (and B01–B05) that can be read from files,
 // the way graders read them before running anything.
@@ -262,7 +263,7 @@ function volumes(p: Project): CheckResult[] {
   const out: CheckResult[] = [];
   const declared = p.compose.volumes ?? {};
   const login = p.env.LOGIN ?? p.env.USER ?? '';
-  const dataRoot = login ? `/home/${login}/data` : '/home/';
+  const dataRoot = login ? guestPaths(login).data : '/home/';
   for (const name of ['mariadb', 'wordpress'] as const) {
     const mounts = p.compose.services?.[name]?.volumes ?? [];
     const sources = mounts.map((m) => (typeof m === 'string' ? (m.split(':')[0] ?? '') : (m.source ?? '')));

@@ -52,6 +52,11 @@ export function packageRoot(): string {
   return dirname(dir);
 }
 
+/** Where the labctl.log of each destroyed lab is kept (a dotted name is never taken for a lab). */
+export function destroyedLogPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(labctlHome(env), 'destroyed.log');
+}
+
 /** labctl's own Inception project, the one a lab runs unless told otherwise. */
 export function builtinProjectDir(): string {
   return join(packageRoot(), 'compose');

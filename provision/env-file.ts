@@ -1,4 +1,5 @@
 import type { LabConfig } from '../core/config.js';
+import { guestPaths } from '../core/guest-paths.js';
 
 // srcs/.env of the compose project (M12): non-secret settings only. Passwords live in secrets/
 // and reach the containers as Docker secrets, never as environment variables. The key names are
@@ -28,7 +29,7 @@ export function envValues(config: Pick<LabConfig, 'login' | 'domain'>): Record<E
   return {
     LOGIN: config.login,
     DOMAIN_NAME: config.domain,
-    DATA_PATH: `/home/${config.login}/data`,
+    DATA_PATH: guestPaths(config.login).data,
     WP_TITLE: `Inception by ${config.login}`,
     WP_ADMIN_USER,
     WP_ADMIN_EMAIL: `${WP_ADMIN_USER}@${config.domain}`,

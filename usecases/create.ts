@@ -1,6 +1,7 @@
 import { labUrl, type LabConfig } from '../core/config.js';
 import { AbortedError, ExternalCommandError } from '../core/errors.js';
 import { appendLabLog } from '../core/lab-log.js';
+import { markCreateFinished, markCreateStarted } from '../core/lab-state.js';
 import { hostsFilePath } from '../core/paths.js';
 import { renderVagrantfile } from '../core/vagrantfile.js';
 import { brokenError, changedSettings, checkConflicts, readLabOrBroken, isBroken, removeLabDir, scanLabs, withLabLock, writeLab, type Lab } from '../core/state.js';
@@ -111,6 +112,7 @@ export const CREATE_STEPS: readonly CreateStep[] = [
       }
       const lab = await writeLab(config, renderVagrantfile(config), r.opts.env);
       r.lab = lab;
+      await markCreateStarted(lab.paths);
       if (lab.secrets.tightened.length > 0) r.reporter.warn(`tightened ${lab.secrets.tightened.map((f) => `secrets/${f}`).join(', ')} to mode 0600 (they were readable by others)`);
     },
     // Nothing but state was made yet: a brand-new lab leaves no trace behind.
@@ -230,6 +232,7 @@ export async function createLab(opts: CreateOptions, reporter: Reporter): Promis
   const r: CreateRun = { opts, reporter, existed: false, hostsWritten: false };
   await runCreateSteps(CREATE_STEPS, r);
   const config = need(r.config, 'the settings');
+  await markCreateFinished(need(r.lab, 'the lab state').paths);
   if (!opts.provision) reporter.info('VM is up; provisioning skipped (--no-provision). Run `labctl provision` to install the stack.');
   if (!r.hostsWritten) reporter.warn(`Add this line to your hosts file to reach the site: ${hostsLine(config)}`);
   return { lab: need(r.lab, 'the lab state'), url: labUrl(config), hostsLine: hostsLine(config), hostsWritten: r.hostsWritten, provisioned: r.provisioned };

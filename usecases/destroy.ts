@@ -1,8 +1,8 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { libvirtUri } from '../adapters/host-probes.js';
 import { AbortedError, ExternalCommandError, NotFoundError } from '../core/errors.js';
-import { hostsFilePath, labPaths, type LabPaths } from '../core/paths.js';
+import { destroyedLogPath, hostsFilePath, labPaths, type LabPaths } from '../core/paths.js';
 import { ANY_EXIT_CODE, run } from '../adapters/run.js';
 import { isBroken, readLabOrBroken, removeLabDir, withLabLock } from '../core/state.js';
 import * as vagrant from '../adapters/vagrant.js';
@@ -110,6 +110,16 @@ async function removeHostsBlock(name: string, opts: DestroyOptions, env: NodeJS.
 }
 
 /** VM, then hosts block, then state directory: each step safe to repeat. */
+/**
+ * The lab's labctl.log (its vagrant, ssh and docker calls, destroy's own included) outlives the
+ * lab: appended to $LABCTL_HOME/destroyed.log, the one place to look when a destroy went wrong.
+ */
+async function keepLabLog(paths: LabPaths, env: NodeJS.ProcessEnv): Promise<void> {
+  const text = await readFile(paths.log, 'utf8').catch(() => '');
+  if (text === '') return;
+  await appendFile(destroyedLogPath(env), `=== lab ${paths.name} destroyed ${new Date().toISOString()}\n${text}`, { mode: 0o600 });
+}
+
 export async function destroyLab(name: string, opts: DestroyOptions, reporter: Reporter, env: NodeJS.ProcessEnv = process.env): Promise<DestroyReport> {
   const paths = labPaths(name, env);
   // Asked before locking: the lock would create LABCTL_HOME, and a typo must change nothing.
@@ -130,6 +140,7 @@ export async function destroyLab(name: string, opts: DestroyOptions, reporter: R
       if (isBroken(lab)) reporter.warn(`lab "${name}" is broken (${lab.problem}); removing what exists`);
       await removeVm(paths, opts, reporter, env, report);
       await removeHostsBlock(name, opts, env, report);
+      await keepLabLog(paths, env);
       await removeLabDir(paths);
       report.removed.push(`state ${paths.dir}`);
       return report;

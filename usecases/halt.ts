@@ -7,9 +7,9 @@ import type { Reporter } from './reporter.js';
 export async function haltLab(name: string | undefined, reporter: Reporter, env: NodeJS.ProcessEnv = process.env): Promise<Lab> {
   const resolved = await resolveLabName(name, env);
   const lab = await loadLab(resolved, env);
-  const state = await requireVm(lab, 'halt');
-  if (state === 'poweroff' || state === 'shutoff') {
-    reporter.info(`The VM of lab "${resolved}" was already stopped (${state}).`);
+  const { state, vm } = await requireVm(lab, 'halt');
+  if (state === 'stopped') {
+    reporter.info(`The VM of lab "${resolved}" was already stopped (${vm}).`);
     return lab;
   }
   await withLabLock(resolved, () => vagrant.halt(lab.paths, reporter.streamTools), env);

@@ -4,6 +4,7 @@ import { commandLine } from '../core/quote.js';
 import { loadLab, resolveLabName } from '../core/state.js';
 import { ANY_EXIT_CODE, run } from '../adapters/run.js';
 import * as vagrant from '../adapters/vagrant.js';
+import { readLabState } from './guards.js';
 
 /**
  * What ssh sends as the remote command. sshd hands one string to the login shell, so several
@@ -34,8 +35,8 @@ export async function sshArgv(name: string, command: readonly string[], env: Nod
  */
 export async function sshUnreachable(name: string, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Error> {
   const lab = await loadLab(name, env);
-  const state = await vagrant.status(lab.paths);
-  if (state !== 'running') return vagrant.notRunningError(lab.paths);
+  const { state } = await readLabState(lab);
+  if (state !== 'running' && state !== 'creating') return vagrant.notRunningError(lab.paths);
   return new ExternalCommandError(['ssh', ...argv], 255, '', { hint: `the VM runs but SSH failed; \`labctl up ${name}\` refreshes the SSH settings, \`labctl reboot ${name}\` restarts it` });
 }
 

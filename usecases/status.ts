@@ -3,7 +3,9 @@ import { bonusEndpoints, type Endpoint } from '../core/endpoints.js';
 import { readLabOrBroken, isBroken, loadLab, scanLabs, type BrokenLab, type Lab } from '../core/state.js';
 import { composePs, type ServiceStatus } from '../adapters/compose.js';
 import { withGuest } from '../adapters/guest.js';
-import * as vagrant from '../adapters/vagrant.js';
+import type * as vagrant from '../adapters/vagrant.js';
+import type { LabState } from '../core/lab-state.js';
+import { readLabState } from './guards.js';
 
 export interface LabStatus {
   name: string;
@@ -13,8 +15,10 @@ export interface LabStatus {
   url: string;
   /** Where each bonus service is reached; empty without --bonus. */
   bonusEndpoints: Endpoint[];
-  /** Vagrant's machine state, or `broken` when the lab's state cannot be read (see `problem`). */
-  state: vagrant.VmState | 'broken';
+  /** Where the lab is in its life (core/lab-state.ts); `broken` with `problem` when its state cannot be read. */
+  state: LabState;
+  /** The provider's own word for the VM (`running`, `poweroff`, `shutoff`, `not_created` …); absent for a broken lab. */
+  vm?: vagrant.VmState;
   dir: string;
   problem?: string;
   services?: ServiceStatus[];
@@ -29,14 +33,14 @@ async function labStatus(lab: Lab): Promise<LabStatus> {
     ip: lab.config.ip,
     url: labUrl(lab.config),
     bonusEndpoints: bonusEndpoints(lab.config),
-    state: await vagrant.status(lab.paths),
+    ...(await readLabState(lab)),
     dir: lab.paths.dir,
   };
 }
 
 // Per-service state comes from `docker compose ps` in the VM, only when the VM runs.
 async function withServices(status: LabStatus, lab: Lab): Promise<LabStatus> {
-  if (status.state !== 'running') return status;
+  if (status.vm !== 'running') return status;
   try {
     const services = await withGuest(lab, (guest) => composePs(guest.conn, lab.config, guest.callOptions));
     return { ...status, services };

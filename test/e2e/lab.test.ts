@@ -137,6 +137,7 @@ describe.runIf(PART2)('part 2: labctl create → https://<login>.42.fr', () => {
     if (!destroyed) await labctl(h, ['destroy', '--yes']);
   });
 
+  const labLog = (): string => join(h.env.LABCTL_HOME ?? '', 'inception', 'labctl.log');
   const siteServesPost = async () => {
     const page = await httpsGet(h.ns, LAB_IP, `https://${DOMAIN}/?p=${postId}`);
     return page.status === 200 && page.body.includes(postTitle);
@@ -154,6 +155,11 @@ describe.runIf(PART2)('part 2: labctl create → https://<login>.42.fr', () => {
     created = true;
     // The bonus services' addresses are told once they answer (on stderr, beside the other notes).
     for (const path of BONUS_PATHS) expect(String(r.stderr)).toContain(`https://${DOMAIN}${path}`);
+    // Every vagrant call of create is in the lab's log, beside create's own steps.
+    const log = await readFile(labLog(), 'utf8');
+    expect(log).toMatch(/\bvagrant up\b/);
+    expect(log).toMatch(/\bvagrant ssh-config\b/);
+    expect(log).toMatch(/create inception: step "provisioning": ran/);
   });
 
   it('maps the domain in the (namespace) hosts file', async () => {
@@ -227,9 +233,17 @@ describe.runIf(PART2)('part 2: labctl create → https://<login>.42.fr', () => {
     expect(await siteServesPost()).toBe(true);
     const halt = await labctl(h, ['halt']);
     expect(halt.exitCode, why(halt, h)).toBe(0);
+    // LabState: one word for every provider, libvirt's own beside it.
+    const stopped = await labctl(h, ['status', '--json'], { timeout: LABCTL_QUICK_TIMEOUT_MS });
+    expect(JSON.parse(String(stopped.stdout)), why(stopped, h)).toEqual([expect.objectContaining({ name: 'inception', state: 'stopped', vm: 'shutoff' })]);
     const up = await labctl(h, ['up']);
     expect(up.exitCode, why(up, h)).toBe(0);
     expect(await siteServesPost()).toBe(true);
+    const running = await labctl(h, ['status', '--json'], { timeout: LABCTL_QUICK_TIMEOUT_MS });
+    expect(JSON.parse(String(running.stdout)), why(running, h)).toEqual([expect.objectContaining({ state: 'running', vm: 'running' })]);
+    const log = await readFile(labLog(), 'utf8');
+    expect(log).toMatch(/\bvagrant halt\b/);
+    expect(log.slice(log.search(/\bvagrant halt\b/))).toMatch(/\bvagrant up\b/);
   });
 
   it('labctl destroy --yes leaves no domain, network, hosts line or lab dir', async () => {
@@ -240,5 +254,9 @@ describe.runIf(PART2)('part 2: labctl create → https://<login>.42.fr', () => {
     expect(await h.libvirt.virsh(['net-list', '--all', '--name'])).not.toMatch(/labctl-192-168-56/);
     expect(await readFile(h.ns.hostsFile, 'utf8')).not.toContain(DOMAIN);
     expect(existsSync(join(h.env.LABCTL_HOME ?? '', 'inception'))).toBe(false);
+    // The lab's log outlives it, destroy's own vagrant call included.
+    const kept = await readFile(join(h.env.LABCTL_HOME ?? '', 'destroyed.log'), 'utf8');
+    expect(kept).toMatch(/=== lab inception destroyed/);
+    expect(kept).toMatch(/\bvagrant destroy\b/);
   });
 });

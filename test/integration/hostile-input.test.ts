@@ -304,6 +304,9 @@ const ROWS: Row[] = [
     stderr: /`vagrant up --provider libvirt --no-provision` failed with exit code 1: Error while connecting to Libvirt[\s\S]*fix: vagrant's output is in .*labctl\.log.*labctl destroy inception/,
     after: async (ctx) => {
       expect(await text(join(ctx.home, 'inception', 'labctl.log'))).toContain('Error while connecting to Libvirt');
+      // The create is unfinished: `status` says `creating` until a re-run of create completes it.
+      expect(existsSync(join(ctx.home, 'inception', 'create-unfinished'))).toBe(true);
+      expect(await text(join(ctx.home, 'inception', 'labctl.log'))).toMatch(/create inception: step "vagrant up": failed/);
     },
   },
   {

@@ -29,7 +29,7 @@ describe('lab state commands', () => {
     const r = await labctl(['status', '--json'], { env });
     expect(r.exitCode).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([
-      expect.objectContaining({ name: 'inception', login: 'jdoe', provider: 'libvirt', ip: '192.168.56.10', url: 'https://jdoe.42.fr', state: 'not_created', bonusEndpoints: [] }),
+      expect.objectContaining({ name: 'inception', login: 'jdoe', provider: 'libvirt', ip: '192.168.56.10', url: 'https://jdoe.42.fr', state: 'absent', vm: 'not_created', bonusEndpoints: [] }),
     ]);
   });
 
@@ -38,7 +38,7 @@ describe('lab state commands', () => {
     const r = await labctl(['status'], { env });
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.split('\n');
-    expect(lines[0]).toBe('inception\tnot_created\tlibvirt\t192.168.56.10\thttps://jdoe.42.fr');
+    expect(lines[0]).toBe('inception\tabsent\tlibvirt\t192.168.56.10\thttps://jdoe.42.fr');
     expect(lines.slice(1).filter(Boolean).map((l) => l.split('\t')[0]!.trim())).toEqual([
       'https://jdoe.42.fr/site/',
       'https://jdoe.42.fr/adminer/',
