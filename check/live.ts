@@ -9,6 +9,7 @@ import { loadLab, type Lab } from '../core/state.js';
 import * as vagrant from '../adapters/vagrant.js';
 import { pollUntil } from '../core/poll.js';
 import { ConnectionLostError, guestOf, waitForSsh, withGuest, type Connection, type Guest, type SshTarget } from '../adapters/guest.js';
+import { bonusLiveChecks } from './bonus.js';
 import { evaluateContainers, evaluatePid1, evaluateSecretLeaks, evaluateVolumes, evaluateWpUsers, serviceName, type ContainerInspect, type VolumeInspect } from './containers.js';
 import { httpsGet, plainHttpAnswers, tcpProbe, tlsHandshake } from '../adapters/net-probes.js';
 import { checkStatic, MANDATORY } from './static.js';
@@ -175,7 +176,6 @@ async function checkInsideInto(lab: Lab, remote: Remote, out: CheckResult[]): Pr
   const history = await Promise.all(images.map((i) => remote(['docker', 'history', '--no-trunc', '--format', '{{.CreatedBy}}', i])));
   out.push(evaluateSecretLeaks('docker-history', history.map((h) => h.stdout).join('\n'), secrets));
   if (lab.config.bonus) {
-    const { bonusLiveChecks } = await import('./bonus.js');
     out.push(...(await bonusLiveChecks({ remote, ip: lab.config.ip, domain, secrets })));
   }
 }

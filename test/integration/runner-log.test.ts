@@ -119,6 +119,15 @@ describe('the built CLI logs every vagrant call of every command in the lab log'
     return { lines: (await vagrantLines()).slice(before), exitCode: r.exitCode, stderr: r.stderr };
   }
 
+  it('create: vagrant up, then the SSH target asked once; its steps are logged', async () => {
+    const lines = await vagrantLines();
+    expect(lines.filter((l) => l.startsWith('vagrant ssh-config'))).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith('vagrant up'))).toHaveLength(1);
+    const text = await readFile(join(lab(), 'labctl.log'), 'utf8');
+    expect(text).toMatch(/create one: step "vagrant up": ran in \d+ ms/);
+    expect(text).toMatch(/create one: step "provisioning": skipped \(--no-provision\)/);
+  });
+
   it('up: vagrant up and vagrant ssh-config', async () => {
     // The fake's ssh-config names a key that does not exist: up stops before the stack wait,
     // after both vagrant calls.
@@ -153,5 +162,9 @@ describe('the built CLI logs every vagrant call of every command in the lab log'
     const r = await labctl(['destroy', 'one', '--yes'], { env });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(existsSync(lab())).toBe(false);
+    // The lab's log is kept, destroy's own vagrant call in it.
+    const kept = await readFile(join(home, 'destroyed.log'), 'utf8');
+    expect(kept).toMatch(/^=== lab one destroyed /m);
+    expect(kept).toMatch(/^\S+ vagrant destroy .*→ exit 0/m);
   });
 });
