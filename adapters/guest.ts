@@ -373,7 +373,6 @@ export async function writeRemoteFile(
 }
 
 // They moved down to core/ with pollUntil; provision/ still imports them from here.
-export { abortedError, sleep, throwIfAborted } from '../core/poll.js';
 
 export function errorText(error: unknown): string {
   if (error === undefined) return 'none';

@@ -7,7 +7,8 @@ import type { LabPaths } from '../core/paths.js';
 import { DEFAULT_TIMEOUTS, type ProvisionContext, type ProvisionStep, type ProvisionTimeouts } from './context.js';
 import { guestPaths } from '../core/guest-paths.js';
 import { prepareLocalInputs } from './local-inputs.js';
-import { abortedError, remoteExec, remoteSucceeds, throwIfAborted, writeRemoteFile, type SshTarget } from '../adapters/guest.js';
+import { abortedError, throwIfAborted } from '../core/poll.js';
+import { remoteExec, remoteSucceeds, writeRemoteFile, type SshTarget } from '../adapters/guest.js';
 import { PROVISION_STEPS } from './steps.js';
 
 // The provisioning runbook's runner: `labctl create` and `labctl provision` call runProvisioning.
