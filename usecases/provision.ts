@@ -1,5 +1,6 @@
 import { builtinProjectDir } from '../core/paths.js';
 import { interruptible } from '../core/interrupt.js';
+import { markCreateFinished } from '../core/lab-state.js';
 import { ensureSecrets } from '../core/secrets.js';
 import { loadLab, resolveLabName, withLabLock, type Lab } from '../core/state.js';
 import type { SshTarget } from '../adapters/guest.js';
@@ -41,6 +42,9 @@ export async function reprovisionLab(name: string | undefined, opts: ProvisionOp
   return withLabLock(resolved, async () => {
     // create made them; a secret deleted since is made again, as create would.
     await ensureSecrets(lab.paths.secrets);
-    return provisionLab(lab, opts);
+    const summary = await provisionLab(lab, opts);
+    // A create that stopped after its VM came up is finished by this run: the lab is whole now.
+    await markCreateFinished(lab.paths);
+    return summary;
   }, env);
 }
