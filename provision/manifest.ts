@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
+import { gitFilesOf } from '../adapters/git.js';
 
 // "Only changed files on re-run": the host side hashes what it would push, the guest side hashes
 // what it has, and the difference is uploaded. Hashing the guest's real files (not a cached list)
@@ -37,14 +38,28 @@ export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Reads composeDir into manifest entries (regular files only, sorted, exclusions applied). */
-export async function buildLocalManifest(root: string, login: string): Promise<ManifestEntry[]> {
+export interface LocalManifestOptions {
+  /**
+   * Put the login in place of LOGIN_TOKEN in *.md files (default): labctl's own compose/ carries
+   * the token. A student's own project is pushed byte for byte.
+   */
+  substituteLogin?: boolean;
+}
+
+/**
+ * Reads a project into manifest entries (regular files only, sorted, exclusions applied): inside
+ * a git work tree the files git sees (tracked, and untracked but not ignored), elsewhere every
+ * file under `root`. The exclusions hold either way: a secret committed by mistake stays home.
+ */
+export async function buildLocalManifest(root: string, login: string, opts: LocalManifestOptions = {}): Promise<ManifestEntry[]> {
+  const paths = (await gitFilesOf(root)) ?? (await walk(root)).map((abs) => relative(root, abs).split(sep).join(posix.sep));
   const entries: ManifestEntry[] = [];
-  for (const abs of await walk(root)) {
-    const path = relative(root, abs).split(sep).join(posix.sep);
+  for (const path of paths) {
     if (isExcludedFromPush(path)) continue;
+    const abs = join(root, ...path.split(posix.sep));
     const info = await stat(abs);
-    const content = substituteLogin(path, await readFile(abs), login);
+    const raw = await readFile(abs);
+    const content = opts.substituteLogin === false ? raw : substituteLogin(path, raw, login);
     entries.push({ path, sha256: sha256(content), mode: (info.mode & 0o111) !== 0 ? '755' : '644', content });
   }
   return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
