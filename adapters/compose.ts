@@ -1,4 +1,4 @@
-import type { LabConfig } from '../core/config.js';
+import { runsOwnProject, type LabConfig } from '../core/config.js';
 import { guestPaths } from '../core/guest-paths.js';
 import { RemoteCommandError, TimeoutError } from '../core/errors.js';
 import { pollUntil } from '../core/poll.js';
@@ -15,15 +15,21 @@ export interface ServiceStatus {
   health: string;
 }
 
-/** The lab's stack: the bonus services (B01–B05) are the compose profile "bonus". */
-export type StackConfig = Pick<LabConfig, 'login' | 'bonus'>;
+/**
+ * The lab's stack. In labctl's compose/ the bonus services (B01–B05) are the compose profile
+ * "bonus"; a student's project is run from its srcs/ with compose's own file discovery
+ * (compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml) and its own profiles.
+ */
+export type StackConfig = Pick<LabConfig, 'login' | 'bonus' | 'project'>;
 
 export function composeArgv(config: StackConfig, args: readonly string[]): string[] {
+  if (runsOwnProject(config)) return ['docker', 'compose', ...args];
   return ['docker', 'compose', '-f', guestPaths(config.login).composeFile, ...(config.bonus ? ['--profile', 'bonus'] : []), ...args];
 }
 
-function composeOpts(login: string, extra: RemoteExecOptions = {}): RemoteExecOptions {
-  return { sudo: true, cwd: guestPaths(login).project, ...extra };
+function composeOpts(config: StackConfig, extra: RemoteExecOptions = {}): RemoteExecOptions {
+  const { project } = guestPaths(config.login);
+  return { sudo: true, cwd: runsOwnProject(config) ? `${project}/srcs` : project, ...extra };
 }
 
 /**
@@ -63,8 +69,8 @@ export function describeServices(services: readonly ServiceStatus[]): string {
 
 /** Per-service state and health of the lab's stack. */
 export async function composePs(conn: Connection, config: StackConfig, opts: RemoteExecOptions = {}): Promise<ServiceStatus[]> {
-  const declared = await remoteExec(conn, composeArgv(config, ['config', '--services']), composeOpts(config.login, opts));
-  const ps = await remoteExec(conn, composeArgv(config, ['ps', '--all', '--format', 'json']), composeOpts(config.login, opts));
+  const declared = await remoteExec(conn, composeArgv(config, ['config', '--services']), composeOpts(config, opts));
+  const ps = await remoteExec(conn, composeArgv(config, ['ps', '--all', '--format', 'json']), composeOpts(config, opts));
   const names = declared.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
   return mergeServiceStatus(names, parseComposePs(ps.stdout));
 }
@@ -151,7 +157,7 @@ export async function streamComposeLogs(conn: Connection, config: StackConfig, r
   await remoteExec(
     conn,
     composeArgv(config, logsArgs(request)),
-    composeOpts(config.login, {
+    composeOpts(config, {
       timeoutMs: request.timeoutMs ?? (request.follow ? FOLLOW_TIMEOUT_MS : LOGS_TIMEOUT_MS),
       onOutput: (chunk) => out.write(chunk),
       ...(request.signal ? { signal: request.signal } : {}),

@@ -21,6 +21,7 @@ export interface ConfigArgs {
   bonus?: boolean;
   'base-image'?: string;
   'docker-source'?: string;
+  project?: string;
 }
 
 export function withConfigOptions<T>(y: Argv<T>): Argv<T & ConfigArgs> {
@@ -31,6 +32,7 @@ export function withConfigOptions<T>(y: Argv<T>): Argv<T & ConfigArgs> {
     .option('login', { type: 'string', describe: 'your 42 login: the site is https://<login>.42.fr (required)', group: 'Lab:' })
     .option('provider', { type: 'string', describe: `hypervisor: ${PROVIDERS.join('|')} [default: the one \`labctl doctor\` finds, VirtualBox first]`, group: 'Lab:' })
     .option('ip', { type: 'string', describe: 'fixed host-only IP of the VM [default: 192.168.56.10]', group: 'Lab:' })
+    .option('project', { type: 'string', describe: 'your own Inception project (the folder with Makefile and srcs/) instead of labctl\'s built-in one; pushed as git sees it, never secrets/ or srcs/.env', group: 'Lab:' })
     .option('bonus', { type: 'boolean', describe: 'also run the bonus services (B01–B05): Redis cache, FTPS on 21, static site at /site/, Adminer at /adminer/, status at /status/ [default: false]', group: 'Lab:' })
     .option('memory', { type: 'string', describe: 'VM memory in MiB [default: 2048]', group: 'VM:' })
     .option('cpus', { type: 'string', describe: 'VM CPUs [default: 2]', group: 'VM:' })
@@ -59,6 +61,7 @@ export function rawConfigFromArgs(args: ConfigArgs): RawConfig {
     bonus: args.bonus,
     base_image: args['base-image'],
     docker_source: args['docker-source'],
+    project: args.project,
   };
 }
 

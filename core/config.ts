@@ -32,6 +32,11 @@ export interface LabConfig {
   bonus: boolean;
   base_image: BaseImageMode;
   docker_source: DockerSource;
+  /**
+   * The student's own Inception project (absolute path) that the lab runs; absent for labctl's
+   * built-in compose/. Resolved against the working directory and its layout checked by the use case.
+   */
+  project?: string | undefined;
 }
 
 /** Raw string-or-value input for each field, as it comes from flags, env or .env. */
@@ -52,6 +57,7 @@ export const CONFIG_FIELDS = [
   'bonus',
   'base_image',
   'docker_source',
+  'project',
 ] as const;
 export type ConfigField = (typeof CONFIG_FIELDS)[number];
 
@@ -175,6 +181,7 @@ export function resolveConfig(raw: RawConfig, host: HostFacts): LabConfig {
     bonus: parseBoolean(raw.bonus, 'bonus', DEFAULTS.bonus),
     base_image: oneOf(raw.base_image, 'base_image', BASE_IMAGE_MODES, DEFAULTS.base_image),
     docker_source: oneOf(raw.docker_source, 'docker_source', DOCKER_SOURCES, DEFAULTS.docker_source),
+    ...(str(raw.project) === undefined ? {} : { project: str(raw.project) }),
   };
 }
 
@@ -339,4 +346,9 @@ export function parseHttpUrl(s: string, field: string, where = `--${field.replac
     throw new ConfigError(field, `"${shorten(s)}" has credentials, a query or a fragment`, 'give a plain URL such as http://host:3142 or http://mirror/debian');
   }
   return url.href;
+}
+
+/** A lab runs a student's own project (--project) rather than labctl's built-in compose/. */
+export function runsOwnProject(config: Pick<LabConfig, 'project'>): boolean {
+  return config.project !== undefined;
 }

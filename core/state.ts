@@ -44,6 +44,8 @@ const labConfigSchema = z.object({
   bonus: z.boolean(),
   base_image: z.enum(BASE_IMAGE_MODES),
   docker_source: z.enum(DOCKER_SOURCES),
+  // Absolute: a lab must not run another folder when labctl is started from elsewhere.
+  project: z.string().startsWith('/').optional(),
 });
 
 /** The config in lab.json, checked; a string saying what is wrong otherwise. */

@@ -4,6 +4,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { mergeSources, resolveConfig, type LabConfig, type RawConfig } from '../core/config.js';
 import { probeHostFacts } from '../adapters/host-probes.js';
 import { EnvironmentError } from '../core/errors.js';
+import { checkProjectLayout } from '../core/project-layout.js';
 
 /** Reads `.env` in the working directory (LABCTL_* keys); a missing file is no error. */
 export async function readDotenv(cwd: string): Promise<Record<string, string>> {
@@ -31,7 +32,10 @@ export interface ConfigInput {
  */
 export async function configFromInput(input: ConfigInput): Promise<LabConfig> {
   const raw = mergeSources({ flags: input.flags, env: input.env, dotenv: await readDotenv(input.cwd) });
-  // A provisional pass with a permissive provider: field errors surface before any probe.
-  resolveConfig({ ...raw, provider: raw.provider ?? 'libvirt' }, { usableProvider: 'libvirt', hardwareVirtualization: false });
+  // A provisional pass with a permissive provider: field errors (and a project that is not an
+  // Inception layout) surface before any probe.
+  const provisional = resolveConfig({ ...raw, provider: raw.provider ?? 'libvirt' }, { usableProvider: 'libvirt', hardwareVirtualization: false });
+  // Stored absolute: the lab runs this folder whatever directory labctl is started from later.
+  if (provisional.project !== undefined) raw.project = (await checkProjectLayout(provisional.project, input.cwd)).root;
   return resolveConfig(raw, await probeHostFacts(raw.provider === undefined));
 }

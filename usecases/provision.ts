@@ -29,7 +29,7 @@ export async function provisionLab(lab: Lab, opts: ProvisionOptions, ssh?: SshTa
     paths: lab.paths,
     ssh: target,
     renderer: opts.renderer,
-    composeDir: builtinProjectDir(),
+    composeDir: lab.config.project ?? builtinProjectDir(),
     probeUrl: opts.probeUrl,
     ...(opts.signal ? { signal: opts.signal } : {}),
   }));

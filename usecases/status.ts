@@ -4,6 +4,8 @@ import { readLabOrBroken, isBroken, loadLab, scanLabs, type BrokenLab, type Lab 
 import { composePs, type ServiceStatus } from '../adapters/compose.js';
 import { withGuest } from '../adapters/guest.js';
 import type * as vagrant from '../adapters/vagrant.js';
+import { gitCommitOf } from '../adapters/git.js';
+import { builtinProjectDir } from '../core/paths.js';
 import type { LabState } from '../core/lab-state.js';
 import { readLabState } from './guards.js';
 
@@ -21,8 +23,25 @@ export interface LabStatus {
   vm?: vagrant.VmState;
   dir: string;
   problem?: string;
+  /** The project the lab runs: labctl's built-in compose/ or the student's own (--project). */
+  project?: ProjectStatus;
   services?: ServiceStatus[];
   servicesError?: string;
+}
+
+export interface ProjectStatus {
+  path: string;
+  builtin: boolean;
+  /** HEAD of the git repository the project is in, if it is in one. */
+  commit?: string;
+  /** Files differ from that commit. */
+  dirty?: boolean;
+}
+
+async function projectStatus(lab: Lab): Promise<ProjectStatus> {
+  const path = lab.config.project ?? builtinProjectDir();
+  const git = lab.config.project === undefined ? undefined : await gitCommitOf(path).catch(() => undefined);
+  return { path, builtin: lab.config.project === undefined, ...(git ? { commit: git.commit, dirty: git.dirty } : {}) };
 }
 
 async function labStatus(lab: Lab): Promise<LabStatus> {
@@ -34,6 +53,7 @@ async function labStatus(lab: Lab): Promise<LabStatus> {
     url: labUrl(lab.config),
     bonusEndpoints: bonusEndpoints(lab.config),
     ...(await readLabState(lab)),
+    project: await projectStatus(lab),
     dir: lab.paths.dir,
   };
 }

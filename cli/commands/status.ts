@@ -30,6 +30,7 @@ export const command: CommandModule<GlobalArgs, Args> = {
         continue;
       }
       print(`${r.name}\t${r.state}\t${r.provider}\t${r.ip}\t${r.url}`);
+      if (r.project && !r.project.builtin) print(`  project\t${r.project.path}${r.project.commit ? ` @ ${r.project.commit.slice(0, 12)}${r.project.dirty ? ' (with uncommitted changes)' : ''}` : ''}`);
       for (const s of r.services ?? []) print(`  ${s.name}\t${s.state}${s.health ? ` (${s.health})` : ''}`);
       if (r.servicesError) print(`  services: ${r.servicesError}`);
       for (const e of r.bonusEndpoints) print(`  ${e.address}\t${e.what}`);

@@ -1,10 +1,13 @@
+import { runsOwnProject } from '../../core/config.js';
 import type { ProvisionContext, ProvisionStep } from '../context.js';
 
 // M07: the named volumes bind to these directories. Checks run through sudo: Debian 13 creates
 // home directories 0700, so the SSH user cannot even see inside /home/<login>. Only missing ones are created: an existing
 // mariadb directory belongs to the container's mysql user, and resetting its owner would break it.
 
+/** compose/'s two volume folders; a student's project gets the data folder and makes its own inside. */
 function dataDirs(ctx: ProvisionContext): string[] {
+  if (runsOwnProject(ctx.config)) return [ctx.guest.data];
   return [ctx.guest.data, `${ctx.guest.data}/mariadb`, `${ctx.guest.data}/wordpress`];
 }
 
@@ -16,7 +19,7 @@ async function missingDirs(ctx: ProvisionContext): Promise<string[]> {
 
 export const dataDirsStep: ProvisionStep = {
   title: 'Create the volume directories',
-  skip: async (ctx) => ((await missingDirs(ctx)).length === 0 ? `${ctx.guest.data}/{mariadb,wordpress} exist` : false),
+  skip: async (ctx) => ((await missingDirs(ctx)).length === 0 ? `${dataDirs(ctx).join(', ')} exist` : false),
   run: async (ctx) => {
     const login = ctx.config.login;
     for (const dir of await missingDirs(ctx)) {

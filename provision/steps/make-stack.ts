@@ -1,3 +1,4 @@
+import { runsOwnProject, type LabConfig } from '../../core/config.js';
 import { RemoteCommandError } from '../../core/errors.js';
 import { allReady, composePs } from '../../adapters/compose.js';
 import type { ProvisionContext, ProvisionStep } from '../context.js';
@@ -21,9 +22,14 @@ async function stackReady(ctx: ProvisionContext): Promise<boolean> {
   }
 }
 
-/** `make bonus` also starts the bonus services and switches WordPress's Redis cache and nginx's routes on. */
-export function makeTarget(config: { bonus: boolean }): 'all' | 'bonus' {
-  return config.bonus ? 'bonus' : 'all';
+/**
+ * The make arguments: `make bonus` also starts the bonus services (and, in labctl's compose/,
+ * switches WordPress's Redis cache and nginx's routes on). A student's own project without
+ * --bonus gets its Makefile's default goal, whatever it is named.
+ */
+export function makeArgs(config: Pick<LabConfig, 'bonus' | 'project'>): string[] {
+  if (config.bonus) return ['bonus'];
+  return runsOwnProject(config) ? [] : ['all'];
 }
 
 export const makeStackStep: ProvisionStep = {
@@ -38,7 +44,7 @@ export const makeStackStep: ProvisionStep = {
     const lockWaitS = Math.ceil(ctx.timeouts.makeMs / 1000);
     // flock: a make left running by an interrupted run finishes before this one starts, instead
     // of two `compose up` racing over the same containers.
-    await ctx.exec(['flock', '-w', String(lockWaitS), `${ctx.guest.state}/make.lock`, 'make', '-C', ctx.guest.project, makeTarget(ctx.config)], {
+    await ctx.exec(['flock', '-w', String(lockWaitS), `${ctx.guest.state}/make.lock`, 'make', '-C', ctx.guest.project, ...makeArgs(ctx.config)], {
       user: ctx.config.login,
       timeoutMs: ctx.timeouts.makeMs * 2,
       onOutput: (chunk) => ctx.progress(lastOutputLine(chunk)),

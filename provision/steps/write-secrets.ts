@@ -1,3 +1,4 @@
+import { runsOwnProject } from '../../core/config.js';
 import { SECRET_FILES } from '../../core/secrets.js';
 import type { ProvisionContext, ProvisionStep } from '../context.js';
 import { sha256 } from '../manifest.js';
@@ -37,7 +38,10 @@ async function staleOnGuest(ctx: ProvisionContext): Promise<string[]> {
 
 export const writeSecretsStep: ProvisionStep = {
   title: 'Write secrets and srcs/.env (0600)',
-  skip: async (ctx) => ((await staleOnGuest(ctx)).length === 0 ? 'secrets/ and srcs/.env are current and 0600' : false),
+  skip: async (ctx) => {
+    if (runsOwnProject(ctx.config)) return "secrets/ and srcs/.env are the project's own: its make makes them";
+    return (await staleOnGuest(ctx)).length === 0 ? 'secrets/ and srcs/.env are current and 0600' : false;
+  },
   run: async (ctx) => {
     const login = ctx.config.login;
     await ctx.exec(['install', '-d', '-o', login, '-g', login, '-m', '0700', `${ctx.guest.project}/secrets`], { sudo: true });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, link, lstat, mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig, type LabConfig } from '../../core/config.js';
@@ -76,7 +76,85 @@ async function failingProject(ctx: Ctx): Promise<void> {
   await writeFile(join(ctx.cwd, 'p', 'srcs', 'docker-compose.yml'), 'services:\n  nginx:\n    image: nginx:latest\n    ports: ["80:80"]\n');
 }
 
+async function studentProject(ctx: Ctx, composeName = 'compose.yaml'): Promise<string> {
+  const dir = join(ctx.cwd, 'mine');
+  await mkdir(join(dir, 'srcs'), { recursive: true });
+  await writeFile(join(dir, 'Makefile'), 'all:\n\tcd srcs && docker compose up -d --build\n');
+  await writeFile(join(dir, 'srcs', composeName), 'services:\n  front:\n    build: ./front\n');
+  return dir;
+}
+
 const ROWS: Row[] = [
+  // Issue 15: a student's own project (--project) must be an Inception layout; the lab stores it absolute.
+  {
+    defect: 'project',
+    label: '--project naming a folder that does not exist: exit 3, the field and the fix, nothing written',
+    argv: () => ['create', '--login', 'jdoe', '--provider', 'libvirt', '--project', 'nowhere', '--yes'],
+    fakes: true,
+    exit: ExitCode.config,
+    stderr: /^labctl: project: \S+\/cwd\/nowhere does not exist\n {2}fix: pass the folder that holds the Makefile and srcs\//,
+  },
+  {
+    defect: 'project',
+    label: '--project without a Makefile: exit 3, says so',
+    argv: () => ['create', '--login', 'jdoe', '--provider', 'libvirt', '--project', 'mine', '--yes'],
+    fakes: true,
+    setup: async (ctx) => {
+      const dir = await studentProject(ctx);
+      await rm(join(dir, 'Makefile'));
+    },
+    exit: ExitCode.config,
+    stderr: /project: \S+\/mine has no Makefile at its root/,
+  },
+  {
+    defect: 'project',
+    label: '--project without a compose file under srcs/: exit 3, lists the four names',
+    argv: () => ['create', '--login', 'jdoe', '--provider', 'libvirt', '--project', 'mine', '--yes'],
+    fakes: true,
+    setup: async (ctx) => {
+      await studentProject(ctx, 'docker-compose.yml.bak');
+    },
+    exit: ExitCode.config,
+    stderr: /has no compose file under srcs\/ \(docker-compose\.yml, docker-compose\.yaml, compose\.yml, compose\.yaml\)/,
+  },
+  {
+    defect: 'project',
+    label: '--project that is a file: exit 3',
+    argv: () => ['create', '--login', 'jdoe', '--provider', 'libvirt', '--project', 'f', '--yes'],
+    fakes: true,
+    setup: async (ctx) => writeFile(join(ctx.cwd, 'f'), 'x'),
+    exit: ExitCode.config,
+    stderr: /project: \S+\/f is not a directory/,
+  },
+  {
+    defect: 'project',
+    label: 'create --project (relative, srcs/compose.yaml) stores the absolute path; status shows it',
+    argv: () => ['create', '--login', 'jdoe', '--provider', 'libvirt', '--project', './mine', '--no-provision', '--no-hosts', '--yes'],
+    fakes: true,
+    setup: async (ctx) => {
+      await studentProject(ctx);
+    },
+    exit: ExitCode.ok,
+    after: async (ctx) => {
+      const stored = JSON.parse(await text(join(ctx.home, 'inception', 'lab.json'))) as { project?: string };
+      expect(stored.project).toBe(join(ctx.cwd, 'mine'));
+      const r = await labctl(['status', '--json'], { env: { ...ctx.env, PATH: `${fakeBin}:${process.env.PATH ?? ''}` }, cwd: ctx.root });
+      expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ name: 'inception', project: { path: join(ctx.cwd, 'mine'), builtin: false } })]);
+    },
+  },
+  {
+    defect: 'project',
+    label: 'a lab.json whose project is not absolute is a broken lab',
+    argv: () => ['status', '--json'],
+    setup: async (ctx) => {
+      await lab(ctx);
+      const path = join(ctx.home, 'inception', 'lab.json');
+      await writeFile(path, JSON.stringify({ ...(JSON.parse(await text(path)) as object), project: 'relative/dir' }));
+    },
+    exit: ExitCode.ok,
+    stdout: /"state": "broken"[\s\S]*"problem": "lab\.json: project: /,
+  },
+
   // 1. The lab name never leaves LABCTL_HOME, whatever command and source it comes from.
   ...['destroy', 'status', 'up', 'halt', 'reboot', 'ssh', 'logs', 'provision', 'check'].map((cmd): Row => ({
     defect: '1',
@@ -687,7 +765,7 @@ describe('issue 13: hostile and mistaken input, row by row', () => {
   it('has at least 80 rows and covers every defect', () => {
     expect(ROWS.length).toBeGreaterThanOrEqual(80);
     const covered = new Set(ROWS.map((r) => r.defect));
-    for (const d of ['1', '2', '4', '5', '6', '7', '8', '10', '11', '12', '13', '14', '15', 'newcomer']) expect(covered, `defect ${d}`).toContain(d);
+    for (const d of ['1', '2', '4', '5', '6', '7', '8', '10', '11', '12', '13', '14', '15', 'newcomer', 'project']) expect(covered, `defect ${d}`).toContain(d);
   });
 
   it.concurrent.each(ROWS.map((r) => [`${r.defect}: ${r.label}`, r] as const))('%s', async (_name, row) => {
