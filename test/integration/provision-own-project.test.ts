@@ -1,0 +1,172 @@
+import { createHash } from 'node:crypto';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, posix, relative, sep } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LabConfig } from '../../core/config.js';
+import { guestPaths } from '../../core/guest-paths.js';
+import { packageRoot, labPaths, type LabPaths } from '../../core/paths.js';
+import { ensureSecrets } from '../../core/secrets.js';
+import { composePs, parseComposePs } from '../../adapters/compose.js';
+import { connect, remoteExec } from '../../adapters/guest.js';
+import { runProvisioning, type ProvisionReport } from '../../provision/index.js';
+import { PROVISION_STEPS } from '../../provision/steps.js';
+import { ensureDockerd, type DockerdHandle } from '../helpers/dockerd.js';
+import { ensureDebianImage, ensureTargetImage, startSshTarget, type SshTargetHandle } from '../helpers/ssh-target.js';
+
+// A student's own Inception project (LabConfig.project) provisioned over SSH into the same
+// sshd + Docker-in-Docker target as provision.test.ts (see there for what the container cannot do
+// like a VM). The project is test/fixtures/tiny-other: srcs/compose.yaml, a service named front,
+// no container names, and a Makefile whose default goal makes its own secrets/ and srcs/.env.
+// labctl must push the project's files as git sees them, leave secrets/ and srcs/.env to that
+// make, and find the stack through compose's own file discovery in <project>/srcs.
+
+const LOGIN = 'jdoe';
+const HOST_CANARY = 'host-only-canary-must-not-be-pushed';
+const FIXTURE = join(packageRoot(), 'test', 'fixtures', 'tiny-other');
+const MAKE_TITLE = 'Build and start the stack (make)';
+/** A make with nothing to build: compose rebuilds from its layer cache and finds front up. */
+const QUICK_MAKE_MS = 60_000;
+
+function labConfig(project: string): LabConfig {
+  return {
+    name: 'itest-own',
+    login: LOGIN,
+    domain: `${LOGIN}.42.fr`,
+    provider: 'libvirt',
+    ip: '192.168.56.10',
+    memory: 2048,
+    cpus: 2,
+    box: 'debian/trixie64',
+    box_version: undefined,
+    apt_mirror: undefined,
+    apt_proxy: undefined,
+    libvirt_driver: 'qemu',
+    bonus: false,
+    base_image: 'local',
+    docker_source: 'debian',
+    project,
+  };
+}
+
+/** Every regular file under dir, as POSIX paths relative to it, sorted. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (d.isFile()) out.push(relative(dir, join(d.parentPath, d.name)).split(sep).join(posix.sep));
+  }
+  return out.sort();
+}
+
+describe("provisioning a student's own project (sshd + Docker-in-Docker target)", () => {
+  let dockerd: DockerdHandle;
+  let target: SshTargetHandle;
+  let home: string;
+  let paths: LabPaths;
+  let project: string;
+  const guest = guestPaths(LOGIN);
+
+  function run(): Promise<ProvisionReport> {
+    const output = new PassThrough();
+    output.resume();
+    return runProvisioning({ config: labConfig(project), paths, ssh: target.target, renderer: 'simple', composeDir: project, output });
+  }
+
+  async function guestFile(path: string): Promise<string> {
+    const r = await target.exec(['cat', `${guest.project}/${path}`]);
+    expect(r.exitCode, `${guest.project}/${path} should exist in the guest`).toBe(0);
+    return r.stdout;
+  }
+
+  beforeAll(async () => {
+    dockerd = await ensureDockerd();
+    await ensureTargetImage();
+    await ensureDebianImage('bookworm', 'debian:bookworm');
+    target = await startSshTarget('own-project');
+    await target.loadImage('debian:bookworm');
+    home = await mkdtemp(join(tmpdir(), 'labctl-own-project-'));
+    paths = labPaths('itest-own', { LABCTL_HOME: home });
+    // create makes the lab's own secrets before provisioning; with a project they must go unused.
+    await ensureSecrets(paths.secrets);
+    project = join(home, 'project');
+    await cp(FIXTURE, project, { recursive: true });
+    // A student's project is a git checkout: the push follows git, and the canaries below are
+    // untracked files that the project's .gitignore keeps out.
+    const git = (args: string[]) => execa('git', ['-C', project, '-c', 'user.name=labctl test', '-c', 'user.email=labctl-test@example.invalid', ...args]);
+    await git(['init', '-q']);
+    await git(['add', '.']);
+    await git(['commit', '-q', '-m', 'fixture']);
+    // What the student made on their own machine by running make there: never for the guest.
+    await mkdir(join(project, 'secrets'), { recursive: true });
+    await writeFile(join(project, 'secrets', 'app_pw'), `${HOST_CANARY}\n`);
+    await writeFile(join(project, 'srcs', '.env'), `LOGIN=${HOST_CANARY}\nFRONT_PORT=8080\n`);
+  }, 1_800_000);
+
+  afterAll(async () => {
+    await target?.stop();
+    if (home) await rm(home, { recursive: true, force: true });
+    await dockerd?.stop();
+  });
+
+  it("first run pushes the project, leaves secrets/ and srcs/.env to the project's make, and brings front up healthy", async () => {
+    const report = await run();
+    expect(report.steps.map((s) => s.title)).toEqual(PROVISION_STEPS.map((s) => s.title));
+    for (const s of report.steps) {
+      expect(['ran', 'skipped']).toContain(s.status);
+      if (s.status === 'skipped') expect(s.reason, `reason for skipping "${s.title}"`).toBeTruthy();
+    }
+    const writeSecrets = report.steps.find((s) => /secrets/i.test(s.title));
+    expect(writeSecrets).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/own/) });
+    expect(report.steps.find((s) => s.title === MAKE_TITLE)?.status).toBe('ran');
+
+    // Every fixture file arrives byte for byte (the .md too: nothing is substituted in a student's project).
+    // Compared by hash: execa drops the final newline of what `cat` prints.
+    for (const path of await filesUnder(FIXTURE)) {
+      const hash = createHash('sha256').update(await readFile(join(FIXTURE, path))).digest('hex');
+      expect((await target.exec(['sha256sum', '--', `${guest.project}/${path}`])).stdout.split(' ')[0], path).toBe(hash);
+    }
+    expect((await target.exec(['test', '-x', `${guest.project}/scripts/write-env.sh`])).exitCode).toBe(0);
+
+    // secrets/ and srcs/.env are what the project's make generated in the guest.
+    expect((await guestFile('secrets/app_pw')).trim()).toMatch(/^[0-9a-f]{48}$/);
+    const env = await guestFile('srcs/.env');
+    expect(env).toContain(`LOGIN=${LOGIN}\n`);
+    expect(env).not.toContain(HOST_CANARY);
+    expect((await target.exec(['grep', '-rl', HOST_CANARY, guest.project])).stdout).toBe('');
+    // None of labctl's own secrets were written into the project either.
+    expect((await target.exec(['ls', '-A', `${guest.project}/secrets`])).stdout.trim().split('\n')).toEqual(['app_pw']);
+
+    expect((await target.exec(['test', '-d', guest.data])).exitCode).toBe(0);
+    // front writes this only after reading its secret: the volume, the secret and LOGIN all arrived.
+    expect((await target.exec(['cat', `${guest.data}/app/ready`])).stdout).toBe(`${LOGIN} secret-bytes=48`);
+
+    const conn = await connect(target.target);
+    try {
+      // Compose asked directly, with its own file discovery in <project>/srcs: the ground truth.
+      const ps = await remoteExec(conn, ['docker', 'compose', 'ps', '--all', '--format', 'json'], { sudo: true, cwd: `${guest.project}/srcs` });
+      expect(parseComposePs(ps.stdout)).toEqual([{ Service: 'front', State: 'running', Health: 'healthy' }]);
+      // And as labctl's status and health wait see it.
+      expect(await composePs(conn, labConfig(project))).toEqual([{ name: 'front', state: 'running', health: 'healthy' }]);
+    } finally {
+      conn.dispose();
+    }
+  }, 600_000);
+
+  it('second run is idempotent: only the SSH wait (and at most a quick make) runs, the generated secrets stay', async () => {
+    const before = (await target.exec(['sha256sum', `${guest.project}/secrets/app_pw`, `${guest.project}/srcs/.env`])).stdout;
+    const report = await run();
+    const ran = report.steps.filter((s) => s.status === 'ran');
+    expect(ran.map((s) => s.title).filter((t) => t !== MAKE_TITLE)).toEqual(['Wait for SSH']);
+    for (const s of ran) if (s.title === MAKE_TITLE) expect(s.ms).toBeLessThan(QUICK_MAKE_MS);
+    for (const s of report.steps.filter((s) => s.status === 'skipped')) expect(s.reason, `reason for skipping "${s.title}"`).toBeTruthy();
+    expect((await target.exec(['sha256sum', `${guest.project}/secrets/app_pw`, `${guest.project}/srcs/.env`])).stdout).toBe(before);
+    const conn = await connect(target.target);
+    try {
+      expect(await composePs(conn, labConfig(project))).toEqual([{ name: 'front', state: 'running', health: 'healthy' }]);
+    } finally {
+      conn.dispose();
+    }
+  }, 600_000);
+});
