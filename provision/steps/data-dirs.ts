@@ -19,7 +19,10 @@ async function missingDirs(ctx: ProvisionContext): Promise<string[]> {
 
 export const dataDirsStep: ProvisionStep = {
   title: 'Create the volume directories',
-  skip: async (ctx) => ((await missingDirs(ctx)).length === 0 ? `${dataDirs(ctx).join(', ')} exist` : false),
+  skip: async (ctx) => {
+    const dirs = dataDirs(ctx);
+    return (await missingDirs(ctx)).length === 0 ? `${dirs.join(', ')} ${dirs.length === 1 ? 'exists' : 'exist'}` : false;
+  },
   run: async (ctx) => {
     const login = ctx.config.login;
     for (const dir of await missingDirs(ctx)) {

@@ -5,7 +5,7 @@ export const waitHealthyStep: ProvisionStep = {
   title: 'Wait until every service is healthy',
   skip: async (ctx) => {
     const services = await composePs(ctx.connection(), ctx.config, { signal: ctx.signal, log: ctx.log });
-    return allReady(services) ? `${services.length} services healthy` : false;
+    return allReady(services) ? `${services.length} ${services.length === 1 ? 'service' : 'services'} healthy` : false;
   },
   run: async (ctx) => {
     await waitUntilReady(ctx.connection(), ctx.config, { timeoutMs: ctx.timeouts.healthyMs, signal: ctx.signal, log: ctx.log, onProgress: (text) => ctx.progress(text) });
