@@ -58,12 +58,14 @@ def _recv_some(sock: socket.socket, limit: int = 4096) -> bytes:
 
 def probe_https(host: str, port: int) -> str:
     # The stack's certificate is self-signed: the page checks that TLS and HTTP answer, not trust.
+    # The path is one nginx refuses by itself (403), so this times nginx alone: WordPress has its
+    # own probe, and its first page after a boot can take longer than PROBE_TIMEOUT_S.
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     conn = HTTPSConnection(host, port, timeout=PROBE_TIMEOUT_S, context=context)
     try:
-        conn.request("GET", "/", headers={"Host": DOMAIN_NAME})
+        conn.request("GET", "/wp-config.php", headers={"Host": DOMAIN_NAME})
         response = conn.getresponse()
         version = conn.sock.version() if conn.sock else "TLS"
         if response.status >= 500:
