@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { NotFoundError } from '../core/errors.js';
 import { run, tryRun, writeFileAsRoot, type Log } from './exec.js';
+import { DEBOOTSTRAP_TIMEOUT_MS, debootstrapBaseTarball } from './base-image.js';
 import {
   BAKED_PACKAGES,
-  BASE_IMAGE_SUITE,
   BASE_IMAGE_TARBALL,
   BASE_PACKAGES,
   dhcpNetworkUnit,
@@ -20,7 +20,6 @@ import {
 // Step 1 of the box recipe: a Debian root file system in a directory, configured for Vagrant.
 // Every command that touches the rootfs runs as root (file ownership must be root's in the image).
 
-export const DEBOOTSTRAP_TIMEOUT_MS = 20 * 60_000;
 export const CHROOT_STEP_TIMEOUT_MS = 5 * 60_000;
 export const BAKE_INSTALL_TIMEOUT_MS = 20 * 60_000;
 
@@ -149,15 +148,7 @@ export async function bakeDocker(opts: RootfsOptions): Promise<void> {
  */
 export async function bakeBaseImage(opts: RootfsOptions & { workDir: string; baseDebCacheDir: string }): Promise<void> {
   const { dir, log } = opts;
-  const base = join(opts.workDir, `base-${BASE_IMAGE_SUITE}`);
-  const argv = ['debootstrap', '--variant=minbase', `--cache-dir=${opts.baseDebCacheDir}`, BASE_IMAGE_SUITE, base];
-  if (opts.mirror !== undefined) argv.push(opts.mirror);
-  await run(argv, { log, privileged: true, timeoutMs: DEBOOTSTRAP_TIMEOUT_MS, signal: opts.signal });
-  await run(['sh', '-c', 'rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*', 'clean', base], { log, privileged: true, timeoutMs: 60_000 });
-  const tarball = join(dir, BASE_IMAGE_TARBALL);
-  await run(['mkdir', '-p', dirname(tarball)], { log, privileged: true, timeoutMs: 30_000 });
-  await run(['tar', '--create', '--numeric-owner', '--file', tarball, '--directory', base, '.'], { log, privileged: true, timeoutMs: 10 * 60_000 });
-  await run(['rm', '-rf', '--one-file-system', base], { log, privileged: true, timeoutMs: 5 * 60_000 });
+  await debootstrapBaseTarball({ workDir: opts.workDir, debCacheDir: opts.baseDebCacheDir, tarball: join(dir, BASE_IMAGE_TARBALL), mirror: opts.mirror, log, signal: opts.signal });
   await writeRootFile(dir, 'etc/systemd/system/labctl-import-base-image.service', importBaseImageUnit(), '0644', log);
   await chroot(dir, ['systemctl', 'enable', 'labctl-import-base-image.service'], log);
 }

@@ -42,7 +42,7 @@ export function withConfigOptions<T>(y: Argv<T>): Argv<T & ConfigArgs> {
     .option('apt-mirror', { type: 'string', describe: 'Debian mirror URL for the guest [default: the box\'s own]', group: 'Guest:' })
     .option('apt-proxy', { type: 'string', describe: 'HTTP proxy for the guest\'s apt', group: 'Guest:' })
     .option('docker-source', { type: 'string', describe: `Docker from Debian packages or Docker's own apt repository: ${DOCKER_SOURCES.join('|')} [default: debian]`, group: 'Guest:' })
-    .option('base-image', { type: 'string', describe: `debian:bookworm base: ${BASE_IMAGE_MODES.join('|')} (pull, build locally with debootstrap, or pull else build) [default: auto]`, group: 'Guest:' }) as Argv<T & ConfigArgs>;
+    .option('base-image', { type: 'string', describe: `debian:bookworm base: ${BASE_IMAGE_MODES.join('|')} (pull; build in the VM with debootstrap; pull else build in the VM; build once on this Linux host with debootstrap, as root or with sudo, and load it: the fastest under emulation) [default: auto]`, group: 'Guest:' }) as Argv<T & ConfigArgs>;
 }
 
 export function rawConfigFromArgs(args: ConfigArgs): RawConfig {

@@ -5,6 +5,16 @@ import { fileURLToPath } from 'node:url';
 import { validateName } from './config.js';
 import { ExitCode, LabctlError } from './errors.js';
 
+/** Built boxes are cached beside the labs and reused until the recipe changes. */
+export function boxCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(labctlHome(env), 'boxes');
+}
+
+/** base_image host: the debian:bookworm tarball every lab of this host imports. */
+export function baseImageCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(boxCacheDir(env), 'base-images');
+}
+
 /** `$LABCTL_HOME`, or `~/.labctl`. */
 export function labctlHome(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.LABCTL_HOME && env.LABCTL_HOME !== '' ? env.LABCTL_HOME : join(homedir(), '.labctl'));

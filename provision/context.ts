@@ -47,6 +47,8 @@ export interface ProvisionContext {
   local: LocalInputs;
   timeouts: ProvisionTimeouts;
   probeUrl: boolean;
+  /** base_image host: makes (or finds) the host's base tarball and answers its host path. */
+  hostBaseImage: (() => Promise<string>) | undefined;
   /** Set by the first step. */
   conn: Connection | undefined;
   signal: AbortSignal | undefined;

@@ -24,6 +24,8 @@ export interface ProvisionOptions {
   signal?: AbortSignal;
   /** Probe https://<domain> from the host at the end (needs the VM's IP to be reachable). */
   probeUrl?: boolean;
+  /** base_image host: called only when the guest lacks the base image (the use case builds it). */
+  hostBaseImage?: () => Promise<string>;
   /** Shorter bounds for tests; defaults are DEFAULT_TIMEOUTS. */
   timeouts?: Partial<ProvisionTimeouts>;
   /** Where the renderer writes (default: this process's stdout/stderr). */
@@ -76,6 +78,7 @@ export async function runProvisioning(opts: ProvisionOptions): Promise<Provision
     local,
     timeouts: { ...DEFAULT_TIMEOUTS, ...opts.timeouts },
     probeUrl: opts.probeUrl ?? false,
+    hostBaseImage: opts.hostBaseImage,
     conn: undefined,
     signal: opts.signal,
     url: undefined,

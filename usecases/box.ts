@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import { buildBox, removeCachedBox, type BuiltBox } from '../box/build.js';
 import { listBoxes, removeBox, type BoxEntry } from '../adapters/vagrant.js';
 import { parseHttpUrl } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
-import { labctlHome } from '../core/paths.js';
+import { boxCacheDir } from '../core/paths.js';
 
 /**
  * Debian suites a box can be built from. The guest runbook is written for trixie; bookworm is the
@@ -11,10 +10,7 @@ import { labctlHome } from '../core/paths.js';
  */
 export const BOX_SUITES = ['bookworm', 'trixie', 'forky', 'sid'] as const;
 
-/** Built boxes are cached beside the labs and reused until the recipe changes. */
-export function boxCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(labctlHome(env), 'boxes');
-}
+export { boxCacheDir } from '../core/paths.js';
 
 export interface BuildLabBoxOptions {
   /** Only libvirt: said here so that `--provider virtualbox` gets a clear error. */

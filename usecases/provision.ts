@@ -1,4 +1,7 @@
-import { builtinProjectDir } from '../core/paths.js';
+import { ensureHostBaseImage } from '../box/base-image.js';
+import type { LabConfig } from '../core/config.js';
+import { labLog } from '../core/lab-log.js';
+import { baseImageCacheDir, builtinProjectDir, type LabPaths } from '../core/paths.js';
 import { interruptible } from '../core/interrupt.js';
 import { markCreateFinished } from '../core/lab-state.js';
 import { ensureSecrets } from '../core/secrets.js';
@@ -31,8 +34,17 @@ export async function provisionLab(lab: Lab, opts: ProvisionOptions, ssh?: SshTa
     renderer: opts.renderer,
     composeDir: lab.config.project ?? builtinProjectDir(),
     probeUrl: opts.probeUrl,
+    ...(lab.config.base_image === 'host' ? { hostBaseImage: () => hostBaseImage(lab.config, lab.paths, opts.signal) } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   }));
+}
+
+/** base_image host: the host's cached tarball, made with debootstrap the first time. */
+async function hostBaseImage(config: LabConfig, paths: LabPaths, signal: AbortSignal | undefined): Promise<string> {
+  const log = labLog(paths.log);
+  const image = await ensureHostBaseImage({ cacheDir: baseImageCacheDir(), mirror: config.apt_mirror, log: (line) => log(`[base image] ${line}`), signal });
+  log(`base image: ${image.built ? 'built' : 'reused'} ${image.path} (${Math.round(image.bytes / 1_048_576)} MiB)`);
+  return image.path;
 }
 
 /** `labctl provision [name]`: the lab's own run, under its lock (create holds it already). */

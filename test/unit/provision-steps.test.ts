@@ -56,6 +56,7 @@ function fakeCtx(guest: Guest, over: Partial<LabConfig> = {}, calls: string[][] 
     local: { manifest: [], envFile: 'LOGIN=jdoe\n', secrets, projectHash: 'h' },
     timeouts: DEFAULT_TIMEOUTS,
     probeUrl: false,
+    hostBaseImage: undefined,
     conn: undefined,
     signal: undefined,
     url: undefined,
@@ -200,6 +201,24 @@ describe('skip decisions', () => {
     await baseImageStep.run(fakeCtx(guest, { base_image: 'local' }, local));
     expect(local.some((c) => has(c, 'docker', 'pull'))).toBe(false);
     expect(await baseImageStep.skip(fakeCtx(() => ({})))).toBe('debian:bookworm is present');
+  });
+
+  it('base image: host uploads the host-built tarball, imports it with the shell as CMD, and removes the upload', async () => {
+    // The connection is a stand-in that records uploads; the real upload and import are the VM
+    // e2e's (create --base-image host).
+    const calls: string[][] = [];
+    const uploads: string[][] = [];
+    const connection = { putFile: async (local: string, remote: string) => void uploads.push([local, remote]) } as unknown as ReturnType<ProvisionContext['connection']>;
+    const ctx = { ...fakeCtx(() => ({}), { base_image: 'host' }, calls), hostBaseImage: async () => '/cache/debian-bookworm.tar', connection: () => connection };
+    await baseImageStep.run(ctx);
+    expect(uploads).toHaveLength(1);
+    const [local, remote = ''] = uploads[0] ?? [];
+    expect(local).toBe('/cache/debian-bookworm.tar');
+    expect(calls).toContainEqual(['docker', 'import', '--change', 'CMD ["bash"]', remote, 'debian:bookworm']);
+    expect(calls.at(-1)).toEqual(['rm', '-f', remote]);
+    expect(calls.some((c) => has(c, 'docker', 'pull'))).toBe(false);
+    // Without the host's builder (a caller that did not wire it), a clear error, not a pull.
+    await expect(baseImageStep.run(fakeCtx(() => ({}), { base_image: 'host' }))).rejects.toThrow(/base_image host/);
   });
 
   it('probe: skipped unless requested', async () => {
