@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabConfig } from '../../core/config.js';
+import { targetLabConfig } from '../helpers/lab-config.js';
 import { guestPaths } from '../../core/guest-paths.js';
 import { packageRoot, labPaths, type LabPaths } from '../../core/paths.js';
 import { ensureSecrets } from '../../core/secrets.js';
@@ -31,24 +32,7 @@ const MAKE_TITLE = 'Build and start the stack (make)';
 const QUICK_MAKE_MS = 60_000;
 
 function labConfig(project: string): LabConfig {
-  return {
-    name: 'itest-own',
-    login: LOGIN,
-    domain: `${LOGIN}.42.fr`,
-    provider: 'libvirt',
-    ip: '192.168.56.10',
-    memory: 2048,
-    cpus: 2,
-    box: 'debian/trixie64',
-    box_version: undefined,
-    apt_mirror: undefined,
-    apt_proxy: undefined,
-    libvirt_driver: 'qemu',
-    bonus: false,
-    base_image: 'local',
-    docker_source: 'debian',
-    project,
-  };
+  return targetLabConfig({ name: 'itest-own', login: LOGIN, project });
 }
 
 /** Every regular file under dir, as POSIX paths relative to it, sorted. */

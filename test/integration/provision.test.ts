@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabConfig } from '../../core/config.js';
+import { targetLabConfig } from '../helpers/lab-config.js';
 import { AbortedError, RemoteCommandError, TimeoutError } from '../../core/errors.js';
 import { labPaths, type LabPaths } from '../../core/paths.js';
 import { SECRET_FILES } from '../../core/secrets.js';
@@ -31,23 +32,7 @@ const LOGIN = 'jdoe';
 const HOST_CANARY = 'host-only-canary-must-not-be-pushed';
 
 function labConfig(): LabConfig {
-  return {
-    name: 'itest',
-    login: LOGIN,
-    domain: `${LOGIN}.42.fr`,
-    provider: 'libvirt',
-    ip: '192.168.56.10',
-    memory: 2048,
-    cpus: 2,
-    box: 'debian/trixie64',
-    box_version: undefined,
-    apt_mirror: undefined,
-    apt_proxy: undefined,
-    libvirt_driver: 'qemu',
-    bonus: false,
-    base_image: 'local',
-    docker_source: 'debian',
-  };
+  return targetLabConfig({ name: 'itest', login: LOGIN });
 }
 
 describe('provisioning over SSH (sshd + Docker-in-Docker target)', () => {
