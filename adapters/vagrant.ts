@@ -93,6 +93,15 @@ export async function refreshSshConfig(paths: LabPaths): Promise<SshTarget> {
   return parseSshConfig(r.stdout);
 }
 
+/**
+ * The SSH target from the lab's cached ssh-config, asking vagrant (seconds) only when there is none.
+ * For loops that must stay fast (deploy); a stale one shows as an SSH failure, and `up` refreshes it.
+ */
+export async function cachedSshTarget(paths: LabPaths): Promise<SshTarget> {
+  const text = await readFile(paths.sshConfig, 'utf8').catch(() => '');
+  return text.trim() === '' ? refreshSshConfig(paths) : parseSshConfig(text);
+}
+
 /** The error for "the VM cannot be reached": which state it is in, and what to run. */
 export async function notRunningError(paths: LabPaths, cause?: unknown): Promise<LabctlError> {
   const labName = paths.name;

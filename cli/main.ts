@@ -7,6 +7,7 @@ import { LABCTL_VERSION } from '../core/version.js';
 import { command as box } from './commands/box.js';
 import { command as check } from './commands/check.js';
 import { command as create } from './commands/create.js';
+import { command as deploy } from './commands/deploy.js';
 import { command as destroy } from './commands/destroy.js';
 import { command as doctor } from './commands/doctor.js';
 import { command as halt } from './commands/halt.js';
@@ -40,6 +41,7 @@ const parser = yargs(argv)
   .command(ssh)
   .command(status)
   .command(provision)
+  .command(deploy)
   .command(logs)
   .command(render)
   .command(hosts)

@@ -47,6 +47,10 @@ export interface ProvisionContext {
   local: LocalInputs;
   timeouts: ProvisionTimeouts;
   probeUrl: boolean;
+  /** `make`'s goal when one was asked for (`deploy --target`); otherwise see makeArgs. */
+  makeTarget: string | undefined;
+  /** Set by the push step: the paths it uploaded and removed (none when it was skipped). */
+  pushed: { uploaded: string[]; removed: string[] } | undefined;
   /** base_image host: makes (or finds) the host's base tarball and answers its host path. */
   hostBaseImage: (() => Promise<string>) | undefined;
   /** Set by the first step. */

@@ -24,6 +24,8 @@ export interface ProvisionOptions {
   signal?: AbortSignal;
   /** Probe https://<domain> from the host at the end (needs the VM's IP to be reachable). */
   probeUrl?: boolean;
+  /** `make`'s goal (deploy --target); default: makeArgs(config). */
+  makeTarget?: string;
   /** base_image host: called only when the guest lacks the base image (the use case builds it). */
   hostBaseImage?: () => Promise<string>;
   /** Shorter bounds for tests; defaults are DEFAULT_TIMEOUTS. */
@@ -54,6 +56,8 @@ export interface ProvisionReport {
   url: string;
   /** Where the lab's generated passwords are (the CLI prints this path, never the passwords). */
   credentialsDir: string;
+  /** What the push step changed in the guest's copy of the project. */
+  pushed: { uploaded: string[]; removed: string[] };
 }
 
 /** Progress updates per step at most this often: apt and make print hundreds of lines. */
@@ -64,7 +68,7 @@ export async function runProvisioning(opts: ProvisionOptions): Promise<Provision
   throwIfAborted(opts.signal);
   const log = labLog(opts.paths.log);
   log(`provision ${opts.config.name}: start (${opts.ssh.username}@${opts.ssh.host}:${opts.ssh.port})`);
-  const local = await prepareLocalInputs(opts.config, opts.paths.secrets, opts.composeDir);
+  const local = await prepareLocalInputs(opts.config, opts.paths.secrets, opts.composeDir, opts.makeTarget);
 
   // The listr2 task wrapper of the running step: only its output line and skip() are used.
   let current: { output: string } | undefined;
@@ -79,6 +83,8 @@ export async function runProvisioning(opts: ProvisionOptions): Promise<Provision
     timeouts: { ...DEFAULT_TIMEOUTS, ...opts.timeouts },
     probeUrl: opts.probeUrl ?? false,
     hostBaseImage: opts.hostBaseImage,
+    makeTarget: opts.makeTarget,
+    pushed: undefined,
     conn: undefined,
     signal: opts.signal,
     url: undefined,
@@ -149,7 +155,7 @@ export async function runProvisioning(opts: ProvisionOptions): Promise<Provision
   }
   const totalMs = Date.now() - started;
   log(`provision ${opts.config.name}: done in ${totalMs} ms`);
-  return { steps: reports, totalMs, url: ctx.url ?? `https://${opts.config.domain}/`, credentialsDir: opts.paths.secrets };
+  return { steps: reports, totalMs, url: ctx.url ?? `https://${opts.config.domain}/`, credentialsDir: opts.paths.secrets, pushed: ctx.pushed ?? { uploaded: [], removed: [] } };
 }
 
 function requireConn(ctx: ProvisionContext) {

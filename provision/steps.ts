@@ -13,6 +13,20 @@ import { waitHealthyStep } from './steps/wait-healthy.js';
 import { writeSecretsStep } from './steps/write-secrets.js';
 
 /**
+ * `labctl deploy`: the student's loop on a lab that is up. The machine-level steps (apt, Docker,
+ * the user, the base image) were done by create; what follows a file change is here.
+ */
+export const DEPLOY_STEPS: readonly ProvisionStep[] = [
+  waitForSshStep,
+  dataDirsStep,
+  pushProjectStep,
+  writeSecretsStep,
+  makeStackStep,
+  waitHealthyStep,
+  probeSiteStep,
+];
+
+/**
  * The runbook, in order. Each step checks the guest before it acts, so an interrupted run is
  * continued by running the whole list again.
  */

@@ -9,7 +9,8 @@ import { loadLab, resolveLabName, withLabLock, type Lab } from '../core/state.js
 import type { SshTarget } from '../adapters/guest.js';
 import { refreshSshConfig } from '../adapters/vagrant.js';
 import type { Renderer } from '../core/renderer.js';
-import { runProvisioning } from '../provision/index.js';
+import { runProvisioning, type StepEvent } from '../provision/index.js';
+import type { ProvisionStep, ProvisionTimeouts } from '../provision/context.js';
 import type { Reporter } from './reporter.js';
 
 export interface ProvisionOptions {
@@ -17,11 +18,17 @@ export interface ProvisionOptions {
   probeUrl: boolean;
   reporter: Reporter;
   signal?: AbortSignal;
+  /** A part of the runbook (deploy's); default: all of it. */
+  steps?: readonly ProvisionStep[];
+  makeTarget?: string;
+  timeouts?: Partial<ProvisionTimeouts>;
+  onStep?: (event: StepEvent) => void;
 }
 
 export interface ProvisionSummary {
   steps: { title: string; status: 'ran' | 'skipped'; reason?: string; ms: number }[];
   totalMs: number;
+  pushed: { uploaded: string[]; removed: string[] };
 }
 
 /** Runs the provisioning runbook (provision/) against the lab's VM over SSH. */
@@ -34,6 +41,10 @@ export async function provisionLab(lab: Lab, opts: ProvisionOptions, ssh?: SshTa
     renderer: opts.renderer,
     composeDir: lab.config.project ?? builtinProjectDir(),
     probeUrl: opts.probeUrl,
+    ...(opts.steps ? { steps: opts.steps } : {}),
+    ...(opts.makeTarget === undefined ? {} : { makeTarget: opts.makeTarget }),
+    ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
+    ...(opts.onStep ? { onStep: opts.onStep } : {}),
     ...(lab.config.base_image === 'host' ? { hostBaseImage: () => hostBaseImage(lab.config, lab.paths, opts.signal) } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   }));

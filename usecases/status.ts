@@ -6,6 +6,7 @@ import { withGuest } from '../adapters/guest.js';
 import type * as vagrant from '../adapters/vagrant.js';
 import { gitCommitOf } from '../adapters/git.js';
 import { builtinProjectDir } from '../core/paths.js';
+import { readDeployRecord, type DeployRecord } from '../core/deploy-record.js';
 import type { LabState } from '../core/lab-state.js';
 import { readLabState } from './guards.js';
 
@@ -36,12 +37,15 @@ export interface ProjectStatus {
   commit?: string;
   /** Files differ from that commit. */
   dirty?: boolean;
+  /** The last successful `labctl deploy`, if any. */
+  lastDeploy?: DeployRecord;
 }
 
 async function projectStatus(lab: Lab): Promise<ProjectStatus> {
   const path = lab.config.project ?? builtinProjectDir();
   const git = lab.config.project === undefined ? undefined : await gitCommitOf(path).catch(() => undefined);
-  return { path, builtin: lab.config.project === undefined, ...(git ? { commit: git.commit, dirty: git.dirty } : {}) };
+  const lastDeploy = await readDeployRecord(lab.paths);
+  return { path, builtin: lab.config.project === undefined, ...(git ? { commit: git.commit, dirty: git.dirty } : {}), ...(lastDeploy ? { lastDeploy } : {}) };
 }
 
 async function labStatus(lab: Lab): Promise<LabStatus> {

@@ -31,6 +31,8 @@ export const command: CommandModule<GlobalArgs, Args> = {
       }
       print(`${r.name}\t${r.state}\t${r.provider}\t${r.ip}\t${r.url}`);
       if (r.project && !r.project.builtin) print(`  project\t${r.project.path}${r.project.commit ? ` @ ${r.project.commit.slice(0, 12)}${r.project.dirty ? ' (with uncommitted changes)' : ''}` : ''}`);
+      const deployed = r.project?.lastDeploy;
+      if (deployed) print(`  last deploy\t${deployed.at.replace('T', ' ').slice(0, 19)} UTC${deployed.commit ? ` @ ${deployed.commit.slice(0, 12)}` : ''} (${deployed.uploaded} file(s) pushed, ${deployed.removed} removed, ${(deployed.ms / 1000).toFixed(1)} s)`);
       for (const s of r.services ?? []) print(`  ${s.name}\t${s.state}${s.health ? ` (${s.health})` : ''}`);
       if (r.servicesError) print(`  services: ${r.servicesError}`);
       for (const e of r.bonusEndpoints) print(`  ${e.address}\t${e.what}`);

@@ -25,9 +25,10 @@ async function stackReady(ctx: ProvisionContext): Promise<boolean> {
 /**
  * The make arguments: `make bonus` also starts the bonus services (and, in labctl's compose/,
  * switches WordPress's Redis cache and nginx's routes on). A student's own project without
- * --bonus gets its Makefile's default goal, whatever it is named.
+ * --bonus gets its Makefile's default goal, whatever it is named. A goal asked for wins.
  */
-export function makeArgs(config: Pick<LabConfig, 'bonus' | 'project'>): string[] {
+export function makeArgs(config: Pick<LabConfig, 'bonus' | 'project'>, target?: string): string[] {
+  if (target !== undefined) return [target];
   if (config.bonus) return ['bonus'];
   return runsOwnProject(config) ? [] : ['all'];
 }
@@ -44,7 +45,7 @@ export const makeStackStep: ProvisionStep = {
     const lockWaitS = Math.ceil(ctx.timeouts.makeMs / 1000);
     // flock: a make left running by an interrupted run finishes before this one starts, instead
     // of two `compose up` racing over the same containers.
-    await ctx.exec(['flock', '-w', String(lockWaitS), `${ctx.guest.state}/make.lock`, 'make', '-C', ctx.guest.project, ...makeArgs(ctx.config)], {
+    await ctx.exec(['flock', '-w', String(lockWaitS), `${ctx.guest.state}/make.lock`, 'make', '-C', ctx.guest.project, ...makeArgs(ctx.config, ctx.makeTarget)], {
       user: ctx.config.login,
       timeoutMs: ctx.timeouts.makeMs * 2,
       onOutput: (chunk) => ctx.progress(lastOutputLine(chunk)),

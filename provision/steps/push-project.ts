@@ -74,6 +74,7 @@ export const pushProjectStep: ProvisionStep = {
     // Recorded only after the files are in place: an interrupted push is simply redone.
     const list = ctx.local.manifest.map((e) => `${e.path}\0`).join('');
     await ctx.writeFile(pushedListPath(ctx), list, { mode: '600', owner: `${ctx.config.login}:${ctx.config.login}` });
+    ctx.pushed = { uploaded: plan.upload.map((e) => e.path), removed: plan.remove };
     ctx.progress(`${plan.upload.length} file(s) pushed, ${plan.remove.length} removed`);
   },
 };

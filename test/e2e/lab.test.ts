@@ -193,6 +193,14 @@ describe.runIf(PART2)('part 2: labctl create → https://<login>.42.fr', () => {
     for (const name of SERVICES) expect(String(ps.stdout)).toMatch(new RegExp(`^${name} .*\\(healthy\\)`, 'm'));
   });
 
+  it('labctl deploy with nothing changed pushes nothing, skips make, and probes the site', async () => {
+    const r = await labctl(h, ['deploy'], { timeout: LABCTL_QUICK_TIMEOUT_MS });
+    expect(r.exitCode, why(r, h)).toBe(0);
+    expect(String(r.stdout)).toMatch(/^Deployed compose\/ \(built in\) in [\d.]+ s: no file changed\./m);
+    expect(String(r.stdout)).toMatch(/Build and start the stack \(make\) +skipped \(nothing changed/);
+    expect(String(r.stdout)).toMatch(/Probe the site from the host +[\d.]+ s/);
+  });
+
   // --destructive also kills each container's PID 1 and reboots the guest from inside (M09, M13):
   // the reboot resets check's SSH connection, which once crashed it (defect 16). This is the e2e's
   // reboot; `labctl reboot` (vagrant reload) goes through vagrant's halt + up, as halt/up below does.

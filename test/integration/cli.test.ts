@@ -7,7 +7,7 @@ import { ExitCode } from '../../core/errors.js';
 import { labctl } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 
-const COMMANDS = ['create', 'up', 'halt', 'reboot', 'destroy', 'ssh', 'status', 'provision', 'logs', 'render', 'hosts', 'doctor'];
+const COMMANDS = ['create', 'up', 'halt', 'reboot', 'destroy', 'ssh', 'status', 'provision', 'deploy', 'logs', 'render', 'hosts', 'doctor'];
 
 describe('labctl --help', () => {
   it('lists every command', async () => {

@@ -156,7 +156,7 @@ const ROWS: Row[] = [
   },
 
   // 1. The lab name never leaves LABCTL_HOME, whatever command and source it comes from.
-  ...['destroy', 'status', 'up', 'halt', 'reboot', 'ssh', 'logs', 'provision', 'check'].map((cmd): Row => ({
+  ...['destroy', 'status', 'up', 'halt', 'reboot', 'ssh', 'logs', 'provision', 'deploy', 'check'].map((cmd): Row => ({
     defect: '1',
     label: `${cmd} ../X refuses a name outside LABCTL_HOME`,
     argv: () => [cmd, '../X', ...(cmd === 'destroy' ? ['--yes'] : [])],
@@ -169,6 +169,7 @@ const ROWS: Row[] = [
       expect(await fakeLog(ctx)).toBe('');
     },
   })),
+  { defect: '1', label: 'deploy --target with a shell word', argv: () => ['deploy', '--target', 'all; rm -rf ~'], fakes: true, exit: ExitCode.config, stderr: /^labctl: --target: "all; rm -rf ~" is not a make goal name\n {2}fix: / },
   { defect: '1', label: 'destroy /etc --yes', argv: () => ['destroy', '/etc', '--yes'], fakes: true, exit: ExitCode.config, stderr: /name: "\/etc" is not valid/ },
   { defect: '1', label: 'destroy a/b --yes', argv: () => ['destroy', 'a/b', '--yes'], exit: ExitCode.config, stderr: /name: "a\/b" is not valid/ },
   { defect: '1', label: 'create --name ../x', argv: () => ['create', '--name', '../x', '--login', 'jdoe'], exit: ExitCode.config, stderr: /^labctl: name: / },

@@ -13,6 +13,9 @@ import { ensureSecrets } from '../../core/secrets.js';
 import { composePs, parseComposePs } from '../../adapters/compose.js';
 import { connect, remoteExec } from '../../adapters/guest.js';
 import { runProvisioning, type ProvisionReport } from '../../provision/index.js';
+import { readDeployRecord } from '../../core/deploy-record.js';
+import { writeLab } from '../../core/state.js';
+import { deployLab, validateMakeTarget, watchAndDeploy } from '../../usecases/deploy.js';
 import { PROVISION_STEPS } from '../../provision/steps.js';
 import { ensureDockerd, type DockerdHandle } from '../helpers/dockerd.js';
 import { ensureDebianImage, ensureTargetImage, startSshTarget, type SshTargetHandle } from '../helpers/ssh-target.js';
@@ -30,6 +33,11 @@ const FIXTURE = join(packageRoot(), 'test', 'fixtures', 'tiny-other');
 const MAKE_TITLE = 'Build and start the stack (make)';
 /** A make with nothing to build: compose rebuilds from its layer cache and finds front up. */
 const QUICK_MAKE_MS = 60_000;
+/** Sorted: compose lists independent services in no fixed order. */
+const BOTH_HEALTHY = [
+  { name: 'back', state: 'running', health: 'healthy' },
+  { name: 'front', state: 'running', health: 'healthy' },
+];
 
 function labConfig(project: string): LabConfig {
   return targetLabConfig({ name: 'itest-own', login: LOGIN, project });
@@ -130,9 +138,12 @@ describe("provisioning a student's own project (sshd + Docker-in-Docker target)"
     try {
       // Compose asked directly, with its own file discovery in <project>/srcs: the ground truth.
       const ps = await remoteExec(conn, ['docker', 'compose', 'ps', '--all', '--format', 'json'], { sudo: true, cwd: `${guest.project}/srcs` });
-      expect(parseComposePs(ps.stdout)).toEqual([{ Service: 'front', State: 'running', Health: 'healthy' }]);
+      expect(parseComposePs(ps.stdout).sort((a, b) => a.Service.localeCompare(b.Service))).toEqual([
+        { Service: 'back', State: 'running', Health: 'healthy' },
+        { Service: 'front', State: 'running', Health: 'healthy' },
+      ]);
       // And as labctl's status and health wait see it.
-      expect(await composePs(conn, labConfig(project))).toEqual([{ name: 'front', state: 'running', health: 'healthy' }]);
+      expect((await composePs(conn, labConfig(project))).sort((a, b) => a.name.localeCompare(b.name))).toEqual(BOTH_HEALTHY);
     } finally {
       conn.dispose();
     }
@@ -148,9 +159,87 @@ describe("provisioning a student's own project (sshd + Docker-in-Docker target)"
     expect((await target.exec(['sha256sum', `${guest.project}/secrets/app_pw`, `${guest.project}/srcs/.env`])).stdout).toBe(before);
     const conn = await connect(target.target);
     try {
-      expect(await composePs(conn, labConfig(project))).toEqual([{ name: 'front', state: 'running', health: 'healthy' }]);
+      expect((await composePs(conn, labConfig(project))).sort((a, b) => a.name.localeCompare(b.name))).toEqual(BOTH_HEALTHY);
     } finally {
       conn.dispose();
     }
   }, 600_000);
+
+  // labctl deploy on the same guest: the lab as create leaves it (lab.json, cached ssh-config).
+  describe('labctl deploy', () => {
+    const env = () => ({ LABCTL_HOME: home });
+    const quiet = { info: () => {}, warn: () => {}, streamTools: false };
+    // No probe: the lab IP of this config is not an address this test may touch.
+    const deploy = (target?: string) => deployLab('itest-own', { renderer: 'simple', reporter: quiet, probe: false, ...(target ? { target } : {}) }, env());
+    const containerId = async (service: string) => (await target.exec(['sh', '-c', 'cd "$1" && docker compose ps -q "$2"', 'sh', `${guest.project}/srcs`, service])).stdout.trim();
+
+    beforeAll(async () => {
+      await writeLab(labConfig(project), '# not used: deploy reads the cached ssh-config\n', env());
+      const { host, port, username, privateKeyPath } = target.target;
+      await writeFile(paths.sshConfig, [`Host default`, `  HostName ${host}`, `  Port ${port}`, `  User ${username}`, `  IdentityFile ${privateKeyPath}`, ''].join('\n'), { mode: 0o600 });
+    });
+
+    it('with nothing changed pushes nothing and skips make, in seconds', async () => {
+      const summary = await deploy();
+      expect(summary.pushed).toEqual({ uploaded: [], removed: [] });
+      expect(summary.steps.find((s) => s.title === MAKE_TITLE)).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/nothing changed/) });
+      expect(summary.steps.map((s) => s.title)).not.toContain('Install Docker Engine, Compose v2 and build tools');
+      expect(summary.totalMs).toBeLessThan(30_000);
+    }, 120_000);
+
+    it('after a one-file edit pushes that file, rebuilds and recreates only its service, and records the deploy', async () => {
+      const front = await containerId('front');
+      const back = await containerId('back');
+      expect(front).not.toBe('');
+      const file = join(project, 'srcs', 'back', 'answer.pl');
+      await writeFile(file, (await readFile(file, 'utf8')).replace('back revision 1', 'back revision 2'));
+      const summary = await deploy();
+      expect(summary.pushed).toEqual({ uploaded: ['srcs/back/answer.pl'], removed: [] });
+      expect(summary.steps.find((s) => s.title === MAKE_TITLE)?.status).toBe('ran');
+      expect(await containerId('front')).toBe(front);
+      const newBack = await containerId('back');
+      expect(newBack).not.toBe(back);
+      const answer = await target.exec(['docker', 'exec', newBack, 'perl', '-MIO::Socket::INET', '-e', 'my $c = IO::Socket::INET->new(q(127.0.0.1:8081)) or die; print scalar <$c>']);
+      expect(answer.stdout).toBe('back revision 2');
+      const record = await readDeployRecord(paths);
+      expect(record).toMatchObject({ uploaded: 1, removed: 0, commit: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    }, 600_000);
+
+    it('--watch deploys once, then again after a save, and stops on abort (Ctrl-C)', async () => {
+      const controller = new AbortController();
+      const outcomes: { trigger: string | undefined; uploaded: string[] }[] = [];
+      let watching = 0;
+      const file = join(project, 'srcs', 'back', 'answer.pl');
+      const done = watchAndDeploy('itest-own', {
+        renderer: 'simple',
+        reporter: quiet,
+        probe: false,
+        signal: controller.signal,
+        debounceMs: 200,
+        onDeploy: (outcome, trigger) => {
+          if ('error' in outcome) throw outcome.error;
+          outcomes.push({ trigger, uploaded: outcome.summary.pushed.uploaded });
+        },
+        onWatching: () => {
+          watching += 1;
+        },
+      }, env());
+      const until = async (what: string, ok: () => boolean) => {
+        for (let i = 0; i < 600 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
+        expect(ok(), what).toBe(true);
+      };
+      await until('the first deploy and the watch start', () => watching >= 1);
+      expect(outcomes).toEqual([{ trigger: undefined, uploaded: [] }]);
+      await writeFile(file, (await readFile(file, 'utf8')).replace('back revision 2', 'back revision 3'));
+      await until('a deploy after the save', () => outcomes.length >= 2);
+      expect(outcomes[1]).toEqual({ trigger: 'srcs/back/answer.pl', uploaded: ['srcs/back/answer.pl'] });
+      controller.abort();
+      await done;
+    }, 600_000);
+
+    it('refuses a make goal that is not a name, before anything runs', () => {
+      expect(() => validateMakeTarget('all; rm -rf /')).toThrow(/--target/);
+      expect(validateMakeTarget('re')).toBe('re');
+    });
+  });
 });

@@ -57,6 +57,8 @@ function fakeCtx(guest: Guest, over: Partial<LabConfig> = {}, calls: string[][] 
     timeouts: DEFAULT_TIMEOUTS,
     probeUrl: false,
     hostBaseImage: undefined,
+    makeTarget: undefined,
+    pushed: undefined,
     conn: undefined,
     signal: undefined,
     url: undefined,
