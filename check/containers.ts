@@ -1,38 +1,27 @@
 import { MANDATORY } from './static.js';
+import { serviceName, type ContainerInspect, type VolumeInspect } from './inspect.js';
+import { roleLabel, rolesByName, type RoleMatch, type Roles } from './roles.js';
+
+export { serviceName, type ContainerInspect, type VolumeInspect } from './inspect.js';
 import { fail, pass, type CheckResult } from './types.js';
 import { guestPaths } from '../core/guest-paths.js';
 
 // Pure verdicts over `docker inspect` / `docker volume inspect` JSON from the VM, so that the
 // rules are unit-testable with the engine's real output.
 
-export interface ContainerInspect {
-  Name: string;
-  Config: { Image: string; Env?: string[] | null; Labels?: Record<string, string> | null };
-  State: { Running: boolean; Pid: number; Health?: { Status: string } };
-  HostConfig: { RestartPolicy?: { Name: string }; NetworkMode?: string; PortBindings?: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
-  Mounts?: { Type: string; Name?: string; Source?: string; Destination: string }[];
-  NetworkSettings?: { Networks?: Record<string, unknown> };
-}
-
-export interface VolumeInspect {
-  Name: string;
-  Driver: string;
-  Options?: Record<string, string> | null;
-  Labels?: Record<string, string> | null;
-}
-
-export function serviceName(c: ContainerInspect): string {
-  return c.Config.Labels?.['com.docker.compose.service'] ?? c.Name.replace(/^\//, '');
-}
-
-export function evaluateContainers(containers: readonly ContainerInspect[]): CheckResult[] {
+/**
+ * The container-level rules. Ids keep the role's name (`M02.running-nginx`) whatever the service
+ * is called, so that a class's grade sheet has the same columns for every project.
+ */
+export function evaluateContainers(containers: readonly ContainerInspect[], roles: Roles = rolesByName(containers)): CheckResult[] {
   const out: CheckResult[] = [];
-  const byService = new Map(containers.map((c) => [serviceName(c), c]));
   for (const name of MANDATORY) {
-    const c = byService.get(name);
-    if (!c) out.push(fail(`M02.running-${name}`, `no ${name} container`));
-    else if (!c.State.Running) out.push(fail(`M02.running-${name}`, `${name} is not running`));
-    else out.push(pass(`M02.running-${name}`, `${name} running${c.State.Health ? ` (${c.State.Health.Status})` : ''}`));
+    const match = roles.get(name);
+    const c = match?.container;
+    const label = roleLabel(name, match);
+    if (!c) out.push(fail(`M02.running-${name}`, `no ${name} container (none is named after it or runs it as PID 1)`));
+    else if (!c.State.Running) out.push(fail(`M02.running-${name}`, `${label} is not running`));
+    else out.push(pass(`M02.running-${name}`, `${label} running${c.State.Health ? ` (${c.State.Health.Status})` : ''}`));
   }
   for (const c of containers) {
     const name = serviceName(c);
@@ -53,14 +42,16 @@ export function evaluateContainers(containers: readonly ContainerInspect[]): Che
   const published = containers.flatMap((c) =>
     Object.entries(c.HostConfig.PortBindings ?? {}).flatMap(([port, binds]) => (binds ?? []).map((b) => `${serviceName(c)}:${b.HostPort}->${port}`)),
   );
-  const mandatoryPublished = published.filter((p) => (MANDATORY as readonly string[]).includes(p.split(':')[0] ?? ''));
+  const roleServices = new Map([...roles].map(([role, m]) => [serviceName(m.container), role]));
+  const mandatoryPublished = published.filter((p) => roleServices.has(p.split(':')[0] ?? ''));
+  const nginxService = roles.get('nginx') ? serviceName((roles.get('nginx') as RoleMatch).container) : 'nginx';
   out.push(
-    mandatoryPublished.length === 1 && /^nginx:443->443\/tcp$/.test(mandatoryPublished[0] ?? '')
-      ? pass('M05.live-published', 'only nginx:443 is published')
+    mandatoryPublished.length === 1 && mandatoryPublished[0] === `${nginxService}:443->443/tcp`
+      ? pass('M05.live-published', `only ${nginxService}:443 is published`)
       : fail('M05.live-published', `published: ${mandatoryPublished.join(', ') || 'nothing'}`),
   );
   for (const name of ['mariadb', 'wordpress'] as const) {
-    const c = byService.get(name);
+    const c = roles.get(name)?.container;
     if (!c) continue;
     const binds = (c.Mounts ?? []).filter((m) => m.Type === 'bind' && !m.Destination.startsWith('/run/secrets'));
     const volumes = (c.Mounts ?? []).filter((m) => m.Type === 'volume');

@@ -15,6 +15,7 @@ import { bonusLiveChecks } from './bonus.js';
 import { evaluateContainers, evaluatePid1, evaluateSecretLeaks, evaluateVolumes, evaluateWpUsers, serviceName, type ContainerInspect, type VolumeInspect } from './containers.js';
 import { httpsGet, plainHttpAnswers, tcpProbe, tlsHandshake } from '../adapters/net-probes.js';
 import { checkStatic, MANDATORY } from './static.js';
+import { assignRoles, containerRef, roleLabel, type Roles } from './roles.js';
 import { fail, pass, skip, type CheckResult } from './types.js';
 
 // `labctl check [name]`: the evaluation sheet run against a live lab — from the host (TLS per
@@ -66,8 +67,7 @@ export async function checkLive(name: string, opts: LiveOptions): Promise<CheckR
         const remote = sudoRemote(guest);
         try {
           await checkInsideInto(lab, remote, results);
-          if (opts.destructive && runsOwnProject(lab.config)) results.push(skip('M09.destructive', "the lab runs the student's own project: kill -9 and reboot checks find containers by labctl's names, not done yet"));
-          else if (opts.destructive) await destructive(lab, { conn: guest.conn, remote, target }, results);
+          if (opts.destructive) await destructive(lab, { conn: guest.conn, remote, target }, results);
         } catch (error) {
           // A dropped connection ends the report with what was learnt so far, never with a crash.
           if (!(error instanceof ConnectionLostError)) throw error;
@@ -149,66 +149,94 @@ async function checkInsideInto(lab: Lab, remote: Remote, out: CheckResult[]): Pr
   const composeFiles = COMPOSE_FILE_NAMES.map((n) => `${project}/srcs/${n}`);
   const layout = await remote(['sh', '-c', 'test -f "$1/Makefile" || exit 1; shift; for f; do [ -f "$f" ] && { echo "$f"; exit 0; }; done; exit 1', 'sh', project, ...composeFiles], { okCodes: [0, 1] });
   out.push(layout.code === 0 ? pass('L03.project-dir', `${project} holds Makefile and ${layout.stdout.trim().slice(project.length + 1)}`) : fail('L03.project-dir', `no compose project in ${project}`));
-  if (runsOwnProject(lab.config)) {
-    // The rules below find services by labctl's names (nginx, wordpress, mariadb): on a student's
-    // own project they would fail for a name, not for a break. Said, never passed.
-    out.push(skip('M02.live-containers', "the lab runs the student's own project: its containers are not graded live yet (the host-side checks above and the static ones are)"));
-    return;
-  }
-
   const ids = (await remote(['docker', 'ps', '--all', '--quiet', '--filter', 'label=com.docker.compose.project'])).stdout.split('\n').filter(Boolean);
   if (ids.length === 0) {
     out.push(fail('M02.containers', 'no compose containers in the VM', 'run `labctl provision`'));
     return;
   }
   const containers = JSON.parse((await remote(['docker', 'inspect', ...ids])).stdout) as ContainerInspect[];
-  out.push(...evaluateContainers(containers));
+  // PID 1 of each running container, read once: M10 judges it, and it tells which container is
+  // the web server, WordPress or the database in a project that names them otherwise.
+  const pid1 = new Map<string, string>();
+  for (const c of containers.filter((x) => x.State.Running)) pid1.set(c.Name, (await remote(['cat', `/proc/${c.State.Pid}/cmdline`], { okCodes: [0, 1] })).stdout);
+  const roles = assignRoles(containers, pid1);
+  out.push(...evaluateContainers(containers, roles));
   const volumeNames = [...new Set(containers.flatMap((c) => (c.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name).map((m) => m.Name as string)))];
   if (volumeNames.length > 0) out.push(...evaluateVolumes(JSON.parse((await remote(['docker', 'volume', 'inspect', ...volumeNames])).stdout) as VolumeInspect[], login));
 
-  for (const c of containers.filter((x) => x.State.Running)) {
-    const name = serviceName(c);
-    const cmdline = await remote(['cat', `/proc/${c.State.Pid}/cmdline`], { okCodes: [0, 1] });
-    out.push(evaluatePid1(name, cmdline.stdout));
-  }
+  for (const c of containers.filter((x) => x.State.Running)) out.push(evaluatePid1(serviceName(c), pid1.get(c.Name) ?? ''));
   for (const name of ['wordpress', 'mariadb'] as const) {
-    const c = containers.find((x) => serviceName(x) === name);
-    if (!c?.State.Running) continue;
-    const nginx = await remote(['docker', 'exec', c.Name.replace(/^\//, ''), 'sh', '-c', 'command -v nginx || test -d /etc/nginx'], { okCodes: [0, 1, 127] });
-    out.push(nginx.code === 0 ? fail(`M06.live-no-nginx-${name}`, `nginx is installed in the ${name} container`) : pass(`M06.live-no-nginx-${name}`, `no nginx in the ${name} container`));
+    const match = roles.get(name);
+    if (!match?.container.State.Running) continue;
+    const nginx = await remote(['docker', 'exec', containerRef(match), 'sh', '-c', 'command -v nginx || test -d /etc/nginx'], { okCodes: [0, 1, 127] });
+    const label = roleLabel(name, match);
+    out.push(nginx.code === 0 ? fail(`M06.live-no-nginx-${name}`, `nginx is installed in the ${label} container`) : pass(`M06.live-no-nginx-${name}`, `no nginx in the ${label} container`));
   }
 
-  out.push(...(await wordpressUsers(lab, containers, remote)));
+  out.push(...(await wordpressUsers(roles, remote)));
 
-  const secrets = await readSecrets(lab.paths.secrets);
+  // A student's secrets are the files their make wrote in the VM; labctl's are on the host.
+  const secrets = runsOwnProject(lab.config) ? await guestSecrets(remote, project) : await readSecrets(lab.paths.secrets);
   out.push(evaluateSecretLeaks('docker-inspect', JSON.stringify(containers.map((c) => c.Config.Env)), secrets));
   const images = [...new Set(containers.map((c) => c.Config.Image))];
   const history = await Promise.all(images.map((i) => remote(['docker', 'history', '--no-trunc', '--format', '{{.CreatedBy}}', i])));
   out.push(evaluateSecretLeaks('docker-history', history.map((h) => h.stdout).join('\n'), secrets));
-  if (lab.config.bonus) {
+  if (lab.config.bonus && runsOwnProject(lab.config)) {
+    out.push(skip('B01.live', "the bonus services of a student's own project are graded from its files (B01–B05 above), not live yet"));
+  } else if (lab.config.bonus) {
     out.push(...(await bonusLiveChecks({ remote, ip: lab.config.ip, domain, secrets })));
   }
 }
 
 /**
- * Runs SQL in the mariadb container as root. The root password is read from the container's own
- * Docker secret inside the container, so it never crosses SSH or shows in a process list.
+ * Runs SQL in the database container as root. The password is read inside the container — from a
+ * Docker secret named like *root*, then the usual environment variables, then none (a root that
+ * logs in by unix socket) — so it never crosses SSH or shows in a process list.
  */
-function sqlArgv(container: string, query: string, database = 'wordpress'): string[] {
-  return [
-    'docker', 'exec', container, 'sh', '-c',
-    'MYSQL_PWD="$(cat /run/secrets/db_root_password)" exec mariadb --user=root --batch --skip-column-names "$1" --execute "$2"',
-    'sh', database, query,
-  ];
+const ROOT_SQL = [
+  'set -u',
+  'client=$(command -v mariadb || command -v mysql) || { echo "no mariadb or mysql client in the container"; exit 3; }',
+  'last=""',
+  'try() { out=$(MYSQL_PWD="$1" "$client" --user=root --batch --skip-column-names --execute "$2" 2>&1) && { printf "%s\\n" "$out"; return 0; }; last=$out; return 1; }',
+  'for f in /run/secrets/*root*; do [ -f "$f" ] && try "$(cat "$f")" "$1" && exit 0; done',
+  'for v in "${MYSQL_ROOT_PASSWORD:-}" "${MARIADB_ROOT_PASSWORD:-}" "${DB_ROOT_PASSWORD:-}" "${SQL_ROOT_PASSWORD:-}" "${MYSQL_ROOT_PWD:-}"; do [ -n "$v" ] && try "$v" "$1" && exit 0; done',
+  'try "" "$1" && exit 0',
+  'printf "%s\\n" "$last"; exit 1',
+].join('\n');
+
+function sqlArgv(container: string, query: string): string[] {
+  return ['docker', 'exec', container, 'sh', '-c', ROOT_SQL, 'sh', query];
 }
 
-async function wordpressUsers(lab: Lab, containers: ContainerInspect[], remote: Remote): Promise<CheckResult[]> {
-  const db = containers.find((c) => serviceName(c) === 'mariadb');
-  if (!db?.State.Running) return [skip('M11.users', 'mariadb is not running')];
-  const sql = "SELECT u.user_login, m.meta_value FROM wp_users u JOIN wp_usermeta m ON m.user_id = u.ID AND m.meta_key LIKE '%capabilities' ORDER BY u.ID";
-  const container = db.Name.replace(/^\//, '');
+/** Where WordPress keeps its tables: the schema holding a `<prefix>usermeta` table. */
+interface WpTables {
+  container: string;
+  schema: string;
+  prefix: string;
+}
+
+/** Names that come back from the database go into SQL again: only these characters pass. */
+const SQL_NAME = /^[A-Za-z0-9_$]+$/;
+
+async function findWordpressTables(roles: Roles, remote: Remote): Promise<WpTables | string> {
+  const db = roles.get('mariadb');
+  if (!db?.container.State.Running) return 'the database container is not running';
+  const container = containerRef(db);
+  const r = await remote(sqlArgv(container, "SELECT table_schema, table_name FROM information_schema.tables WHERE table_name LIKE '%usermeta' ORDER BY table_schema LIMIT 1"), { okCodes: [0, 1, 3] });
+  if (r.code !== 0) return `cannot log in to the database as root (${(r.stdout.trim().split('\n').at(-1) ?? '') || 'no password found in its secrets or environment'})`;
+  const [schema = '', table = ''] = r.stdout.trim().split('\t');
+  const prefix = table.slice(0, -'usermeta'.length);
+  if (!SQL_NAME.test(schema) || (prefix !== '' && !SQL_NAME.test(prefix))) return 'no WordPress tables in the database';
+  return { container, schema, prefix };
+}
+
+async function wordpressUsers(roles: Roles, remote: Remote): Promise<CheckResult[]> {
+  const found = await findWordpressTables(roles, remote);
+  if (typeof found === 'string') return [found.startsWith('no WordPress') ? fail('M11.db-not-empty', found) : skip('M11.users', found)];
+  const { container, schema, prefix } = found;
+  const sql = `SELECT u.user_login, m.meta_value FROM \`${schema}\`.\`${prefix}users\` u JOIN \`${schema}\`.\`${prefix}usermeta\` m ON m.user_id = u.ID AND m.meta_key = '${prefix}capabilities' ORDER BY u.ID`;
   const r = await remote(sqlArgv(container, sql), { okCodes: [0, 1] });
-  if (r.code !== 0) return [fail('M11.users', 'cannot query the WordPress database as root', r.stdout.trim().split('\n').at(-1))];
+  if (r.code !== 0) return [fail('M11.users', 'cannot read the WordPress users as root', r.stdout.trim().split('\n').at(-1))];
   const rows = r.stdout
     .split('\n')
     .filter(Boolean)
@@ -216,9 +244,18 @@ async function wordpressUsers(lab: Lab, containers: ContainerInspect[], remote: 
       const [login = '', capabilities = ''] = line.split('\t');
       return { login, capabilities };
     });
-  const tables = await remote(sqlArgv(container, 'SHOW TABLES'), { okCodes: [0, 1] });
-  const count = tables.stdout.split('\n').filter(Boolean).length;
-  return [...evaluateWpUsers(rows), count > 0 ? pass('M11.db-not-empty', `${count} tables in the wordpress database`) : fail('M11.db-not-empty', 'the wordpress database is empty')];
+  const tables = await remote(sqlArgv(container, `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '${schema}'`), { okCodes: [0, 1] });
+  const count = Number(tables.stdout.trim()) || 0;
+  return [...evaluateWpUsers(rows), count > 0 ? pass('M11.db-not-empty', `${count} tables in the ${schema} database`) : fail('M11.db-not-empty', `the ${schema} database is empty`)];
+}
+
+/** The files of `<project>/secrets/` in the VM, by name; only compared, never printed. */
+async function guestSecrets(remote: Remote, project: string): Promise<Map<string, string>> {
+  const r = await remote(['sh', '-c', 'for f in "$1"/secrets/*; do [ -f "$f" ] && printf "%s\\0%s\\0" "${f##*/}" "$(cat -- "$f")"; done; exit 0', 'sh', project]);
+  const parts = r.stdout.split('\0');
+  const out = new Map<string, string>();
+  for (let i = 0; i + 1 < parts.length; i += 2) out.set(parts[i] ?? '', (parts[i + 1] ?? '').trim());
+  return out;
 }
 
 async function waitFor(what: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
@@ -234,9 +271,19 @@ async function waitFor(what: () => Promise<boolean>, timeoutMs: number): Promise
 
 const MARKER_TITLE = 'labctl check marker';
 
-async function countMarker(remote: Remote): Promise<number> {
-  const r = await remote(sqlArgv('mariadb', `SELECT COUNT(*) FROM wp_posts WHERE post_title = '${MARKER_TITLE}'`));
+async function countMarker(remote: Remote, t: WpTables): Promise<number> {
+  const r = await remote(sqlArgv(t.container, `SELECT COUNT(*) FROM \`${t.schema}\`.\`${t.prefix}posts\` WHERE post_title = '${MARKER_TITLE}'`));
   return Number(r.stdout.trim());
+}
+
+/** The compose containers, each role recognised as the grading pass does it. */
+async function liveRoles(remote: Remote): Promise<Roles> {
+  const ids = (await remote(['docker', 'ps', '--quiet', '--filter', 'label=com.docker.compose.project'])).stdout.split('\n').filter(Boolean);
+  if (ids.length === 0) return new Map();
+  const containers = JSON.parse((await remote(['docker', 'inspect', ...ids])).stdout) as ContainerInspect[];
+  const pid1 = new Map<string, string>();
+  for (const c of containers.filter((x) => x.State.Running)) pid1.set(c.Name, (await remote(['cat', `/proc/${c.State.Pid}/cmdline`], { okCodes: [0, 1] })).stdout);
+  return assignRoles(containers, pid1);
 }
 
 interface Session {
@@ -248,18 +295,29 @@ interface Session {
 /** kill -9 of each container's PID 1 (as a crash does) and a VM reboot; a marker post must survive. */
 async function destructive(lab: Lab, session: Session, out: CheckResult[]): Promise<void> {
   const { remote } = session;
-  await remote(sqlArgv('mariadb', `INSERT INTO wp_posts (post_author, post_date, post_date_gmt, post_content, post_title, post_excerpt, post_status, post_name, to_ping, pinged, post_modified, post_modified_gmt, post_content_filtered, post_type) VALUES (1, NOW(), UTC_TIMESTAMP(), 'written by labctl check', '${MARKER_TITLE}', '', 'publish', 'labctl-check-marker', '', '', NOW(), UTC_TIMESTAMP(), '', 'post')`));
-  const before = await countMarker(remote);
-  for (const name of MANDATORY) {
+  const roles = await liveRoles(remote);
+  const found = await findWordpressTables(roles, remote);
+  if (typeof found === 'string') {
+    out.push(skip('M13.destructive', `not run: the marker post needs the WordPress database, and ${found}`));
+    return;
+  }
+  const tables = found;
+  const names = MANDATORY.flatMap((role) => {
+    const match = roles.get(role);
+    return match ? [{ role, container: containerRef(match) }] : [];
+  });
+  await remote(sqlArgv(tables.container, `INSERT INTO \`${tables.schema}\`.\`${tables.prefix}posts\` (post_author, post_date, post_date_gmt, post_content, post_title, post_excerpt, post_status, post_name, to_ping, pinged, post_modified, post_modified_gmt, post_content_filtered, post_type) VALUES (1, NOW(), UTC_TIMESTAMP(), 'written by labctl check', '${MARKER_TITLE}', '', 'publish', 'labctl-check-marker', '', '', NOW(), UTC_TIMESTAMP(), '', 'post')`));
+  const before = await countMarker(remote, tables);
+  for (const { role, container: name } of names) {
     const pid = (await remote(['docker', 'inspect', '--format', '{{.State.Pid}}', name])).stdout.trim();
     await remote(['kill', '-9', pid], { okCodes: [0, 1] });
     const back = await waitFor(async () => {
       const s = (await remote(['docker', 'inspect', '--format', '{{.State.Running}} {{.State.Pid}} {{if .State.Health}}{{.State.Health.Status}}{{end}}', name])).stdout.trim().split(' ');
       return s[0] === 'true' && s[1] !== pid && (s[2] === undefined || s[2] === '' || s[2] === 'healthy');
     }, RESTART_WAIT_MS);
-    out.push(back ? pass(`M09.kill-${name}`, `${name} came back after kill -9 of PID 1`) : fail(`M09.kill-${name}`, `${name} did not come back within ${RESTART_WAIT_MS / 1000} s`));
+    out.push(back ? pass(`M09.kill-${role}`, `${name} came back after kill -9 of PID 1`) : fail(`M09.kill-${role}`, `${name} did not come back within ${RESTART_WAIT_MS / 1000} s`));
   }
-  out.push((await countMarker(remote)) >= before && before > 0 ? pass('M13.data-after-kill', 'the marker post survived the kills') : fail('M13.data-after-kill', 'the marker post is gone'));
+  out.push((await countMarker(remote, tables)) >= before && before > 0 ? pass('M13.data-after-kill', 'the marker post survived the kills') : fail('M13.data-after-kill', 'the marker post is gone'));
 
   const rebooted = await rebootAndReconnect(lab, session);
   if (typeof rebooted === 'string') {
@@ -269,11 +327,11 @@ async function destructive(lab: Lab, session: Session, out: CheckResult[]): Prom
   try {
     const again = sudoRemote(guestOf(rebooted.conn, lab));
     const healthy = await waitFor(async () => {
-      const s = (await again(['docker', 'inspect', '--format', '{{.State.Running}}', ...MANDATORY])).stdout.trim().split('\n');
-      return s.length === MANDATORY.length && s.every((x) => x === 'true');
+      const s = (await again(['docker', 'inspect', '--format', '{{.State.Running}}', ...names.map((n) => n.container)])).stdout.trim().split('\n');
+      return s.length === names.length && s.every((x) => x === 'true');
     }, REBOOT_WAIT_MS);
     out.push(healthy ? pass('M13.after-reboot', `the stack came back by itself after a VM reboot (SSH back after ${Math.round(rebooted.ms / 1000)} s)`) : fail('M13.after-reboot', `the stack is not running ${REBOOT_WAIT_MS / 1000} s after the reboot`));
-    const markers = await countMarker(again).catch((error: unknown) => (error instanceof ConnectionLostError ? Promise.reject(error) : 0));
+    const markers = await countMarker(again, tables).catch((error: unknown) => (error instanceof ConnectionLostError ? Promise.reject(error) : 0));
     out.push(markers > 0 ? pass('M13.data-after-reboot', 'the marker post survived the reboot') : fail('M13.data-after-reboot', 'the marker post is gone after the reboot'));
   } catch (error) {
     if (!(error instanceof ConnectionLostError)) throw error;
