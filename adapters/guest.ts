@@ -327,7 +327,9 @@ export function hintForRemoteFailure(argv: readonly string[], output: string): s
     return 'the guest disk is full — run `labctl ssh -- docker system prune`, or recreate the lab with a larger box';
   }
   if (argv.includes('make')) {
-    return 'building or starting the stack failed — rerun with --verbose for the full output, see `labctl logs`, then `labctl provision`';
+    // make's own "*** Error 1" says nothing; the line before it (compose's, a build step's) does.
+    const said = output.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^make(\[\d+\])?: /.test(l)).at(-1);
+    return `building or starting the stack failed${said ? ` (last output: ${said.length > 200 ? `${said.slice(0, 200)}…` : said})` : ''} — rerun with --verbose for the full output, see \`labctl logs\`, fix, then \`labctl deploy\` or \`labctl provision\``;
   }
   return undefined;
 }

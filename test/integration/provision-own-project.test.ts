@@ -10,7 +10,8 @@ import { targetLabConfig } from '../helpers/lab-config.js';
 import { guestPaths } from '../../core/guest-paths.js';
 import { packageRoot, labPaths, type LabPaths } from '../../core/paths.js';
 import { ensureSecrets } from '../../core/secrets.js';
-import { composePs, parseComposePs } from '../../adapters/compose.js';
+import { composePs, parseComposePs, waitUntilReady } from '../../adapters/compose.js';
+import { TimeoutError } from '../../core/errors.js';
 import { connect, remoteExec } from '../../adapters/guest.js';
 import { runProvisioning, type ProvisionReport } from '../../provision/index.js';
 import { readDeployRecord } from '../../core/deploy-record.js';
@@ -236,6 +237,22 @@ describe("provisioning a student's own project (sshd + Docker-in-Docker target)"
       controller.abort();
       await done;
     }, 600_000);
+
+    it('a service that does not get healthy: the wait times out naming it and quoting its last log line', async () => {
+      // back answers with a line its healthcheck rejects, started without make's --wait.
+      const inGuest = `${guest.project}/srcs/back/answer.pl`;
+      await target.exec(['sed', '-i', 's/back revision [0-9]*/broken revision/', inGuest]);
+      const up = await target.exec(['sh', '-c', 'cd "$1" && docker compose up -d --build back 2>&1', 'sh', `${guest.project}/srcs`]);
+      expect(up.exitCode, up.stdout).toBe(0);
+      const conn = await connect(target.target);
+      try {
+        const wait = waitUntilReady(conn, labConfig(project), { timeoutMs: 8_000 });
+        await expect(wait).rejects.toThrow(TimeoutError);
+        await expect(wait).rejects.toThrow(/back's last log line: back: listening on 8081 \(broken revision\)/);
+      } finally {
+        conn.dispose();
+      }
+    }, 300_000);
 
     it('refuses a make goal that is not a name, before anything runs', () => {
       expect(() => validateMakeTarget('all; rm -rf /')).toThrow(/--target/);

@@ -235,6 +235,10 @@ describe('error mapping', () => {
     expect(hintForRemoteFailure(['apt-get'], 'Temporary failure resolving')).toMatch(/apt_mirror or apt_proxy/);
     expect(hintForRemoteFailure(['docker'], 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock')).toMatch(/Docker engine/);
     expect(hintForRemoteFailure(['true'], 'fine')).toBeUndefined();
+    // The line compose printed before make's own "Error 1" is the one that says what failed.
+    const make = hintForRemoteFailure(['flock', 'make', '-C', '/p'], ' Container srcs-web-1  Waiting\ncontainer srcs-web-1 has no healthcheck configured\nmake: *** [Makefile:24: all] Error 1\n');
+    expect(make).toMatch(/\(last output: container srcs-web-1 has no healthcheck configured\)/);
+    expect(hintForRemoteFailure(['make'], 'make: *** [Makefile:1: all] Error 2')).not.toMatch(/last output/);
   });
 
   it('treats authentication failures as permanent and network errors as retryable', () => {
