@@ -22,6 +22,8 @@ export interface ConfigArgs {
   'base-image'?: string;
   'docker-source'?: string;
   project?: string;
+  'env-file'?: string;
+  'secrets-dir'?: string;
 }
 
 export function withConfigOptions<T>(y: Argv<T>): Argv<T & ConfigArgs> {
@@ -32,6 +34,8 @@ export function withConfigOptions<T>(y: Argv<T>): Argv<T & ConfigArgs> {
     .option('login', { type: 'string', describe: 'your 42 login: the site is https://<login>.42.fr (required)', group: 'Lab:' })
     .option('provider', { type: 'string', describe: `hypervisor: ${PROVIDERS.join('|')} [default: the one \`labctl doctor\` finds, VirtualBox first]`, group: 'Lab:' })
     .option('ip', { type: 'string', describe: 'fixed host-only IP of the VM [default: 192.168.56.10]', group: 'Lab:' })
+    .option('env-file', { type: 'string', describe: "with --project: push this file as the project's srcs/.env (0600 in the VM) instead of leaving it to its make", group: 'Lab:' })
+    .option('secrets-dir', { type: 'string', describe: "with --project: push this folder's files into the project's secrets/ (0600 in the VM)", group: 'Lab:' })
     .option('project', { type: 'string', describe: 'your own Inception project (the folder with Makefile and srcs/) instead of labctl\'s built-in one; pushed as git sees it, never secrets/ or srcs/.env', group: 'Lab:' })
     .option('bonus', { type: 'boolean', describe: 'also run the bonus services (B01–B05): Redis cache, FTPS on 21, static site at /site/, Adminer at /adminer/, status at /status/ [default: false]', group: 'Lab:' })
     .option('memory', { type: 'string', describe: 'VM memory in MiB [default: 2048]', group: 'VM:' })
@@ -62,6 +66,8 @@ export function rawConfigFromArgs(args: ConfigArgs): RawConfig {
     base_image: args['base-image'],
     docker_source: args['docker-source'],
     project: args.project,
+    env_file: args['env-file'],
+    secrets_dir: args['secrets-dir'],
   };
 }
 

@@ -37,6 +37,10 @@ export interface LabConfig {
    * built-in compose/. Resolved against the working directory and its layout checked by the use case.
    */
   project?: string | undefined;
+  /** With a project: the host file labctl pushes as its srcs/.env (0600); absolute. */
+  env_file?: string | undefined;
+  /** With a project: the host folder whose files labctl pushes into its secrets/ (0600); absolute. */
+  secrets_dir?: string | undefined;
 }
 
 /** Raw string-or-value input for each field, as it comes from flags, env or .env. */
@@ -58,6 +62,8 @@ export const CONFIG_FIELDS = [
   'base_image',
   'docker_source',
   'project',
+  'env_file',
+  'secrets_dir',
 ] as const;
 export type ConfigField = (typeof CONFIG_FIELDS)[number];
 
@@ -182,6 +188,8 @@ export function resolveConfig(raw: RawConfig, host: HostFacts): LabConfig {
     base_image: oneOf(raw.base_image, 'base_image', BASE_IMAGE_MODES, DEFAULTS.base_image),
     docker_source: oneOf(raw.docker_source, 'docker_source', DOCKER_SOURCES, DEFAULTS.docker_source),
     ...(str(raw.project) === undefined ? {} : { project: str(raw.project) }),
+    ...(str(raw.env_file) === undefined ? {} : { env_file: str(raw.env_file) }),
+    ...(str(raw.secrets_dir) === undefined ? {} : { secrets_dir: str(raw.secrets_dir) }),
   };
 }
 

@@ -29,3 +29,27 @@ export async function checkProjectLayout(dir: string, cwd: string): Promise<Proj
   }
   throw new ConfigError('project', `${root} has no compose file under srcs/ (${COMPOSE_FILE_NAMES.join(', ')})`, fix);
 }
+
+/**
+ * --env-file and --secrets-dir: only with --project (labctl's own project gets generated ones),
+ * stored absolute, a regular file and a directory. ConfigError naming the flag's field otherwise.
+ */
+export async function checkProjectInputs(
+  opts: { project: string | undefined; envFile: string | undefined; secretsDir: string | undefined },
+  cwd: string,
+): Promise<{ envFile?: string; secretsDir?: string }> {
+  const out: { envFile?: string; secretsDir?: string } = {};
+  for (const [field, value, want] of [['env_file', opts.envFile, 'file'], ['secrets_dir', opts.secretsDir, 'directory']] as const) {
+    if (value === undefined) continue;
+    if (opts.project === undefined) {
+      throw new ConfigError(field, "only applies to a student's own project", `add --project DIR, or leave --${field.replace('_', '-')} out: labctl makes the built-in project's ${field === 'env_file' ? 'srcs/.env' : 'secrets'} itself`);
+    }
+    const path = isAbsolute(value) ? resolve(value) : resolve(cwd, value);
+    const info = await stat(path).catch(() => undefined);
+    const ok = want === 'file' ? info?.isFile() : info?.isDirectory();
+    if (!ok) throw new ConfigError(field, `${path} is not a ${want}`, want === 'file' ? 'pass the .env file your project reads, e.g. --env-file ~/inception-secrets/.env' : 'pass the folder holding your secret files, e.g. --secrets-dir ~/inception-secrets');
+    if (field === 'env_file') out.envFile = path;
+    else out.secretsDir = path;
+  }
+  return out;
+}

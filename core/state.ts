@@ -46,6 +46,8 @@ const labConfigSchema = z.object({
   docker_source: z.enum(DOCKER_SOURCES),
   // Absolute: a lab must not run another folder when labctl is started from elsewhere.
   project: z.string().startsWith('/').optional(),
+  env_file: z.string().startsWith('/').optional(),
+  secrets_dir: z.string().startsWith('/').optional(),
 });
 
 /** The config in lab.json, checked; a string saying what is wrong otherwise. */

@@ -35,6 +35,8 @@ export interface LocalInputs {
   secrets: Map<string, Buffer>;
   /** Hash of everything `make` consumes; stored in the guest after a successful make. */
   projectHash: string;
+  /** A student's project with --env-file: that file's bytes, pushed as its srcs/.env. */
+  ownEnvFile?: Buffer;
 }
 
 /** The typed context every step reads and (only for `conn`) writes. */

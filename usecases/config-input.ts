@@ -4,7 +4,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { mergeSources, resolveConfig, type LabConfig, type RawConfig } from '../core/config.js';
 import { probeHostFacts } from '../adapters/host-probes.js';
 import { EnvironmentError } from '../core/errors.js';
-import { checkProjectLayout } from '../core/project-layout.js';
+import { checkProjectInputs, checkProjectLayout } from '../core/project-layout.js';
 
 /** Reads `.env` in the working directory (LABCTL_* keys); a missing file is no error. */
 export async function readDotenv(cwd: string): Promise<Record<string, string>> {
@@ -37,5 +37,8 @@ export async function configFromInput(input: ConfigInput): Promise<LabConfig> {
   const provisional = resolveConfig({ ...raw, provider: raw.provider ?? 'libvirt' }, { usableProvider: 'libvirt', hardwareVirtualization: false });
   // Stored absolute: the lab runs this folder whatever directory labctl is started from later.
   if (provisional.project !== undefined) raw.project = (await checkProjectLayout(provisional.project, input.cwd)).root;
+  const inputs = await checkProjectInputs({ project: provisional.project, envFile: provisional.env_file, secretsDir: provisional.secrets_dir }, input.cwd);
+  if (inputs.envFile !== undefined) raw.env_file = inputs.envFile;
+  if (inputs.secretsDir !== undefined) raw.secrets_dir = inputs.secretsDir;
   return resolveConfig(raw, await probeHostFacts(raw.provider === undefined));
 }

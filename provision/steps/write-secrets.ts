@@ -11,6 +11,12 @@ const DESCRIBE = 'cd "$1" || exit 0; shift; for f; do [ -f "$f" ] || continue; p
 
 export function wantedFiles(ctx: ProvisionContext): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
+  if (runsOwnProject(ctx.config)) {
+    // Only what the student asked labctl to push (--secrets-dir, --env-file), under their names.
+    for (const [name, content] of ctx.local.secrets) files.set(`secrets/${name}`, content);
+    if (ctx.local.ownEnvFile !== undefined) files.set('srcs/.env', ctx.local.ownEnvFile);
+    return files;
+  }
   for (const name of SECRET_FILES) {
     const content = ctx.local.secrets.get(name);
     if (content === undefined) throw new Error(`secret ${name} was not prepared before provisioning`);
@@ -39,7 +45,7 @@ async function staleOnGuest(ctx: ProvisionContext): Promise<string[]> {
 export const writeSecretsStep: ProvisionStep = {
   title: 'Write secrets and srcs/.env (0600)',
   skip: async (ctx) => {
-    if (runsOwnProject(ctx.config)) return "secrets/ and srcs/.env are the project's own: its make makes them";
+    if (runsOwnProject(ctx.config) && wantedFiles(ctx).size === 0) return "secrets/ and srcs/.env are the project's own: its make makes them (or pass --secrets-dir, --env-file)";
     return (await staleOnGuest(ctx)).length === 0 ? 'secrets/ and srcs/.env are current and 0600' : false;
   },
   run: async (ctx) => {

@@ -119,6 +119,26 @@ const ROWS: Row[] = [
   },
   {
     defect: 'project',
+    label: '--env-file without --project: exit 3, says it is for a student\'s own project',
+    argv: () => ['create', '--login', 'jdoe', '--provider', 'libvirt', '--env-file', 'my.env', '--yes'],
+    fakes: true,
+    setup: async (ctx) => writeFile(join(ctx.cwd, 'my.env'), 'LOGIN=jdoe\n'),
+    exit: ExitCode.config,
+    stderr: /^labctl: env_file: only applies to a student's own project\n {2}fix: add --project DIR/,
+  },
+  {
+    defect: 'project',
+    label: '--secrets-dir naming a missing folder: exit 3, names the path',
+    argv: () => ['create', '--login', 'jdoe', '--provider', 'libvirt', '--project', 'mine', '--secrets-dir', 'nope', '--yes'],
+    fakes: true,
+    setup: async (ctx) => {
+      await studentProject(ctx);
+    },
+    exit: ExitCode.config,
+    stderr: /^labctl: secrets_dir: \S+\/cwd\/nope is not a directory\n {2}fix: pass the folder holding your secret files/,
+  },
+  {
+    defect: 'project',
     label: '--project that is a file: exit 3',
     argv: () => ['create', '--login', 'jdoe', '--provider', 'libvirt', '--project', 'f', '--yes'],
     fakes: true,

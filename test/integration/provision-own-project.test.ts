@@ -17,7 +17,7 @@ import { runProvisioning, type ProvisionReport } from '../../provision/index.js'
 import { readDeployRecord } from '../../core/deploy-record.js';
 import { writeLab } from '../../core/state.js';
 import { deployLab, validateMakeTarget, watchAndDeploy } from '../../usecases/deploy.js';
-import { PROVISION_STEPS } from '../../provision/steps.js';
+import { DEPLOY_STEPS, PROVISION_STEPS } from '../../provision/steps.js';
 import { ensureDockerd, type DockerdHandle } from '../helpers/dockerd.js';
 import { ensureDebianImage, ensureTargetImage, startSshTarget, type SshTargetHandle } from '../helpers/ssh-target.js';
 
@@ -236,6 +236,26 @@ describe("provisioning a student's own project (sshd + Docker-in-Docker target)"
       expect(outcomes[1]).toEqual({ trigger: 'srcs/back/answer.pl', uploaded: ['srcs/back/answer.pl'] });
       controller.abort();
       await done;
+    }, 600_000);
+
+    it('--secrets-dir and --env-file push the host copies byte for byte, 0600, and make runs again with them', async () => {
+      const dir = join(home, 'my-secrets');
+      await mkdir(dir, { recursive: true });
+      const pw = 'pushed-from-the-host-0123456789';
+      await writeFile(join(dir, 'app_pw'), pw);
+      const envFile = join(home, 'my.env');
+      await writeFile(envFile, `LOGIN=${LOGIN}\nFRONT_PORT=8080\n# pushed by labctl\n`);
+      const output = new PassThrough();
+      output.resume();
+      const report = await runProvisioning({ config: { ...labConfig(project), secrets_dir: dir, env_file: envFile }, paths, ssh: target.target, renderer: 'simple', composeDir: project, output, steps: DEPLOY_STEPS });
+      expect(report.steps.find((s) => /secrets/i.test(s.title))?.status).toBe('ran');
+      expect(report.steps.find((s) => s.title === MAKE_TITLE)?.status).toBe('ran');
+      const stat = await target.exec(['stat', '-c', '%a %U', `${guest.project}/secrets/app_pw`, `${guest.project}/srcs/.env`]);
+      expect(stat.stdout.split('\n')).toEqual([`600 ${LOGIN}`, `600 ${LOGIN}`]);
+      expect((await target.exec(['cat', `${guest.project}/secrets/app_pw`])).stdout).toBe(pw);
+      expect(await guestFile('srcs/.env')).toContain('# pushed by labctl');
+      // A running container keeps the secret it was started with (compose binds the file and does
+      // not recreate a service for a changed secret): the student's `make re` brings the new one.
     }, 600_000);
 
     it('a service that does not get healthy: the wait times out naming it and quoting its last log line', async () => {
