@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { packageRoot } from '../../core/paths.js';
 import type { SshTarget } from '../../adapters/guest.js';
+import { ensureDockerd, type DockerdHandle } from './dockerd.js';
 
 // A throwaway Debian 13 guest for provisioning tests: a privileged container running sshd and
 // Docker-in-Docker, reachable only on 127.0.0.1 through a published port. Its base image is
@@ -124,4 +125,18 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
     await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
   }
   throw new Error(`${what} was not ready within ${timeoutMs} ms`);
+}
+
+/**
+ * A lab-like guest for provisioning tests: the Docker engine on the host, the sshd + inner Docker
+ * target started, and debian:bookworm already in the target's engine (what create's base image
+ * step leaves), so a test builds only its project.
+ */
+export async function startBookwormTarget(name: string): Promise<{ dockerd: DockerdHandle; target: SshTargetHandle }> {
+  const dockerd = await ensureDockerd();
+  await ensureTargetImage();
+  await ensureDebianImage('bookworm', 'debian:bookworm');
+  const target = await startSshTarget(name);
+  await target.loadImage('debian:bookworm');
+  return { dockerd, target };
 }

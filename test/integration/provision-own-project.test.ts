@@ -18,8 +18,8 @@ import { readDeployRecord } from '../../core/deploy-record.js';
 import { writeLab } from '../../core/state.js';
 import { deployLab, validateMakeTarget, watchAndDeploy } from '../../usecases/deploy.js';
 import { DEPLOY_STEPS, PROVISION_STEPS } from '../../provision/steps.js';
-import { ensureDockerd, type DockerdHandle } from '../helpers/dockerd.js';
-import { ensureDebianImage, ensureTargetImage, startSshTarget, type SshTargetHandle } from '../helpers/ssh-target.js';
+import type { DockerdHandle } from '../helpers/dockerd.js';
+import { startBookwormTarget, type SshTargetHandle } from '../helpers/ssh-target.js';
 
 // A student's own Inception project (LabConfig.project) provisioned over SSH into the same
 // sshd + Docker-in-Docker target as provision.test.ts (see there for what the container cannot do
@@ -74,11 +74,7 @@ describe("provisioning a student's own project (sshd + Docker-in-Docker target)"
   }
 
   beforeAll(async () => {
-    dockerd = await ensureDockerd();
-    await ensureTargetImage();
-    await ensureDebianImage('bookworm', 'debian:bookworm');
-    target = await startSshTarget('own-project');
-    await target.loadImage('debian:bookworm');
+    ({ dockerd, target } = await startBookwormTarget('own-project'));
     home = await mkdtemp(join(tmpdir(), 'labctl-own-project-'));
     paths = labPaths('itest-own', { LABCTL_HOME: home });
     // create makes the lab's own secrets before provisioning; with a project they must go unused.

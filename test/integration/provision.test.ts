@@ -14,8 +14,8 @@ import { connect, remoteExec } from '../../adapters/guest.js';
 import { runProvisioning, type ProvisionReport } from '../../provision/index.js';
 import { probeSite } from '../../provision/probe.js';
 import { labctl as labctlCli } from '../helpers/cli.js';
-import { ensureDockerd, type DockerdHandle } from '../helpers/dockerd.js';
-import { closedLoopbackPort, ensureDebianImage, ensureTargetImage, startSshTarget, TINY_COMPOSE_DIR, type SshTargetHandle } from '../helpers/ssh-target.js';
+import type { DockerdHandle } from '../helpers/dockerd.js';
+import { closedLoopbackPort, startBookwormTarget, TINY_COMPOSE_DIR, type SshTargetHandle } from '../helpers/ssh-target.js';
 import { ensureSecrets } from '../../core/secrets.js';
 
 // The provisioning pipeline against a real OpenSSH server in a throwaway Debian 13 container
@@ -54,11 +54,7 @@ describe('provisioning over SSH (sshd + Docker-in-Docker target)', () => {
   }
 
   beforeAll(async () => {
-    dockerd = await ensureDockerd();
-    await ensureTargetImage();
-    await ensureDebianImage('bookworm', 'debian:bookworm');
-    target = await startSshTarget('provision');
-    await target.loadImage('debian:bookworm');
+    ({ dockerd, target } = await startBookwormTarget('provision'));
     home = await mkdtemp(join(tmpdir(), 'labctl-provision-'));
     paths = labPaths('itest', { LABCTL_HOME: home });
     // create makes a lab's secrets before provisioning reads them; these tests skip create.

@@ -9,9 +9,9 @@ import { labPaths, packageRoot, type LabPaths } from '../../core/paths.js';
 import { connect, remoteExec, type Connection } from '../../adapters/guest.js';
 import { runProvisioning } from '../../provision/index.js';
 import { DEPLOY_STEPS } from '../../provision/steps.js';
-import { ensureDockerd, type DockerdHandle } from '../helpers/dockerd.js';
+import type { DockerdHandle } from '../helpers/dockerd.js';
 import { targetLabConfig } from '../helpers/lab-config.js';
-import { ensureDebianImage, ensureTargetImage, startSshTarget, type SshTargetHandle } from '../helpers/ssh-target.js';
+import { startBookwormTarget, type SshTargetHandle } from '../helpers/ssh-target.js';
 
 // Live grading of a project that is not labctl's (issue 15): test/fixtures/other-project (services
 // web, php and db, no container_name, its own secrets and env names, sh entrypoints) provisioned
@@ -48,11 +48,7 @@ describe("live check of another student's project (sshd + Docker-in-Docker targe
   };
 
   beforeAll(async () => {
-    dockerd = await ensureDockerd();
-    await ensureTargetImage();
-    await ensureDebianImage('bookworm', 'debian:bookworm');
-    target = await startSshTarget('other-live');
-    await target.loadImage('debian:bookworm');
+    ({ dockerd, target } = await startBookwormTarget('other-live'));
     home = await mkdtemp(join(tmpdir(), 'labctl-other-live-'));
     paths = labPaths('other-live', { LABCTL_HOME: home });
     project = join(home, 'project');
