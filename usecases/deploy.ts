@@ -1,3 +1,4 @@
+import { watch } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
 import { writeDeployRecord } from '../core/deploy-record.js';
 import { builtinProjectDir } from '../core/paths.js';
@@ -110,7 +111,6 @@ function ignoredPath(file: string): boolean {
  * made during a deploy start one more deploy after it.
  */
 export async function watchAndDeploy(name: string | undefined, opts: WatchOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const { watch } = await import('node:fs');
   const resolved = await resolveLabName(name, env);
   const lab = await loadLab(resolved, env);
   const dir = lab.config.project ?? builtinProjectDir();
