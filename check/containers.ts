@@ -1,6 +1,6 @@
 import { MANDATORY } from './static.js';
 import { serviceName, type ContainerInspect, type VolumeInspect } from './inspect.js';
-import { roleLabel, rolesByName, type RoleMatch, type Roles } from './roles.js';
+import { assignRoles, roleLabel, type RoleMatch, type Roles } from './roles.js';
 
 export { serviceName, type ContainerInspect, type VolumeInspect } from './inspect.js';
 import { fail, pass, type CheckResult } from './types.js';
@@ -13,7 +13,7 @@ import { guestPaths } from '../core/guest-paths.js';
  * The container-level rules. Ids keep the role's name (`M02.running-nginx`) whatever the service
  * is called, so that a class's grade sheet has the same columns for every project.
  */
-export function evaluateContainers(containers: readonly ContainerInspect[], roles: Roles = rolesByName(containers)): CheckResult[] {
+export function evaluateContainers(containers: readonly ContainerInspect[], roles: Roles = assignRoles(containers)): CheckResult[] {
   const out: CheckResult[] = [];
   for (const name of MANDATORY) {
     const match = roles.get(name);

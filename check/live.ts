@@ -149,16 +149,11 @@ async function checkInsideInto(lab: Lab, remote: Remote, out: CheckResult[]): Pr
   const composeFiles = COMPOSE_FILE_NAMES.map((n) => `${project}/srcs/${n}`);
   const layout = await remote(['sh', '-c', 'test -f "$1/Makefile" || exit 1; shift; for f; do [ -f "$f" ] && { echo "$f"; exit 0; }; done; exit 1', 'sh', project, ...composeFiles], { okCodes: [0, 1] });
   out.push(layout.code === 0 ? pass('L03.project-dir', `${project} holds Makefile and ${layout.stdout.trim().slice(project.length + 1)}`) : fail('L03.project-dir', `no compose project in ${project}`));
-  const ids = (await remote(['docker', 'ps', '--all', '--quiet', '--filter', 'label=com.docker.compose.project'])).stdout.split('\n').filter(Boolean);
-  if (ids.length === 0) {
+  const { containers, pid1 } = await inspectStack(remote, { stopped: true });
+  if (containers.length === 0) {
     out.push(fail('M02.containers', 'no compose containers in the VM', 'run `labctl provision`'));
     return;
   }
-  const containers = JSON.parse((await remote(['docker', 'inspect', ...ids])).stdout) as ContainerInspect[];
-  // PID 1 of each running container, read once: M10 judges it, and it tells which container is
-  // the web server, WordPress or the database in a project that names them otherwise.
-  const pid1 = new Map<string, string>();
-  for (const c of containers.filter((x) => x.State.Running)) pid1.set(c.Name, (await remote(['cat', `/proc/${c.State.Pid}/cmdline`], { okCodes: [0, 1] })).stdout);
   const roles = assignRoles(containers, pid1);
   out.push(...evaluateContainers(containers, roles));
   const volumeNames = [...new Set(containers.flatMap((c) => (c.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name).map((m) => m.Name as string)))];
@@ -276,14 +271,18 @@ async function countMarker(remote: Remote, t: WpTables): Promise<number> {
   return Number(r.stdout.trim());
 }
 
-/** The compose containers, each role recognised as the grading pass does it. */
-async function liveRoles(remote: Remote): Promise<Roles> {
-  const ids = (await remote(['docker', 'ps', '--quiet', '--filter', 'label=com.docker.compose.project'])).stdout.split('\n').filter(Boolean);
-  if (ids.length === 0) return new Map();
-  const containers = JSON.parse((await remote(['docker', 'inspect', ...ids])).stdout) as ContainerInspect[];
+/**
+ * The compose containers (`stopped`: the ones not running too) and PID 1 of each running one, by
+ * container name. PID 1 is read once: M10 judges it, and it tells which container is the web
+ * server, WordPress or the database in a project that names them otherwise.
+ */
+async function inspectStack(remote: Remote, opts: { stopped: boolean }): Promise<{ containers: ContainerInspect[]; pid1: Map<string, string> }> {
+  const ids = (await remote(['docker', 'ps', ...(opts.stopped ? ['--all'] : []), '--quiet', '--filter', 'label=com.docker.compose.project'])).stdout.split('\n').filter(Boolean);
   const pid1 = new Map<string, string>();
+  if (ids.length === 0) return { containers: [], pid1 };
+  const containers = JSON.parse((await remote(['docker', 'inspect', ...ids])).stdout) as ContainerInspect[];
   for (const c of containers.filter((x) => x.State.Running)) pid1.set(c.Name, (await remote(['cat', `/proc/${c.State.Pid}/cmdline`], { okCodes: [0, 1] })).stdout);
-  return assignRoles(containers, pid1);
+  return { containers, pid1 };
 }
 
 interface Session {
@@ -295,7 +294,8 @@ interface Session {
 /** kill -9 of each container's PID 1 (as a crash does) and a VM reboot; a marker post must survive. */
 async function destructive(lab: Lab, session: Session, out: CheckResult[]): Promise<void> {
   const { remote } = session;
-  const roles = await liveRoles(remote);
+  const stack = await inspectStack(remote, { stopped: false });
+  const roles = assignRoles(stack.containers, stack.pid1);
   const found = await findWordpressTables(roles, remote);
   if (typeof found === 'string') {
     out.push(skip('M13.destructive', `not run: the marker post needs the WordPress database, and ${found}`));

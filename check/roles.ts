@@ -18,7 +18,7 @@ export type Roles = Map<Role, RoleMatch>;
 /** What PID 1 of each role looks like (nginx and php-fpm rewrite their own command lines). */
 const PID1_OF: Record<Role, RegExp> = {
   nginx: /^(\S*\/)?nginx\b/,
-  wordpress: /^(\S*\/)?php-fpm|^php-fpm: master process/,
+  wordpress: /^(\S*\/)?php-fpm/,
   mariadb: /^(\S*\/)?(mariadbd|mysqld|mariadbd-safe|mysqld_safe)\b/,
 };
 
@@ -56,11 +56,6 @@ export function assignRoles(containers: readonly ContainerInspect[], pid1: Reado
     claim(role, c, `named ${c ? serviceName(c) : ''}`);
   }
   return roles;
-}
-
-/** Roles from service names alone: labctl's compose/, and callers without PID 1 at hand. */
-export function rolesByName(containers: readonly ContainerInspect[]): Roles {
-  return assignRoles(containers);
 }
 
 /** `nginx (service web, PID 1 nginx: master …)` when the role is not the service's own name. */
