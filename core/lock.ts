@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { readFile, realpath, writeFile } from 'node:fs/promises';
+import { readFile, realpath, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -108,7 +108,7 @@ export async function withFileLock<T>(path: string, fn: (realPath: string) => Pr
     }
   }
   try {
-    await writeFile(join(lockPath, OWNER_FILE), `pid ${process.pid} on ${hostname()} (labctl ${process.argv.slice(2, 4).join(' ')}) since ${new Date().toISOString()}\n`).catch(() => undefined);
+    await writeOwner(lockPath);
     const result = await fn(file);
     if (compromised && opts.onLost) {
       opts.onLost(`the lock on ${what} went stale while labctl held it (${compromised.message}); another labctl may have changed it meanwhile`);
@@ -120,6 +120,30 @@ export async function withFileLock<T>(path: string, fn: (realPath: string) => Pr
     }
     return result;
   } finally {
-    await release().catch(() => undefined);
+    // A compromised lock is no longer proper-lockfile's to remove (not on release, not on exit): its
+    // directory would hold off every other labctl until it goes stale, minutes for a lab.
+    if (compromised) await removeIfStillOurs(lockPath);
+    else await release().catch(() => undefined);
   }
+}
+
+function ownerLine(): string {
+  return `pid ${process.pid} on ${hostname()} (labctl ${process.argv.slice(2, 4).join(' ')})`;
+}
+
+/**
+ * Names the holder inside the lock directory. Adding a file changes the directory's mtime, which
+ * proper-lockfile reads as "someone else took my lock" at its first refresh (staleMs / 2), so the
+ * mtime it set is put back.
+ */
+async function writeOwner(lockPath: string): Promise<void> {
+  const before = await stat(lockPath).catch(() => undefined);
+  await writeFile(join(lockPath, OWNER_FILE), `${ownerLine()} since ${new Date().toISOString()}\n`).catch(() => undefined);
+  if (before) await utimes(lockPath, before.atime, before.mtime).catch(() => undefined);
+}
+
+async function removeIfStillOurs(lockPath: string): Promise<void> {
+  const owner = await readFile(join(lockPath, OWNER_FILE), 'utf8').catch(() => '');
+  if (!owner.startsWith(`${ownerLine()} since `)) return;
+  await rm(lockPath, { recursive: true, force: true }).catch(() => undefined);
 }

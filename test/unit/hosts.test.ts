@@ -1,5 +1,6 @@
 import { mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../core/errors.js';
 import { addBlock, addHostsEntry, blockEntries, hasBlock, journalPath, recoverHostsFile, removeBlock, removeHostsEntry } from '../../core/hosts-file.js';
@@ -207,6 +208,37 @@ describe('file lock', () => {
     expect((error as ConflictError).message).toMatch(new RegExp(`^another labctl is editing ${path} \\(lock held by pid ${process.pid} on `));
     expect((error as ConflictError).hint).toBe(`retry, or remove ${path}.lock if no labctl runs`);
     expect(await readdir(dir)).toEqual(['hosts']);
+  });
+
+  // Defect: the owner file written into the lock directory changed its mtime, so every lock held past
+  // its first refresh (a lab's provision, 60 s) was "compromised" and left behind; the next labctl
+  // (e2e: halt right after provision) waited for it and failed with exit 4.
+  it('a lock held past several refreshes stays ours and is removed at the end (proper-lockfile stale floor: 2 s)', async () => {
+    const dir = await tempDir('labctl-lock-');
+    const path = join(dir, 'lab');
+    await writeFile(path, '');
+    const lost: string[] = [];
+    await withFileLock(path, () => sleep(2_600), { staleMs: 2_000, onLost: (m) => lost.push(m) });
+    expect(lost).toEqual([]);
+    expect(await readdir(dir)).toEqual(['lab']);
+  });
+
+  it('a lock another process touched is reported lost, and its directory still removed by its holder', async () => {
+    const dir = await tempDir('labctl-lock-');
+    const path = join(dir, 'lab');
+    await writeFile(path, '');
+    const lost: string[] = [];
+    await withFileLock(
+      path,
+      async () => {
+        const other = new Date(Date.now() - 5_000);
+        await utimes(`${path}.lock`, other, other);
+        await sleep(1_500);
+      },
+      { staleMs: 2_000, onLost: (m) => lost.push(m) },
+    );
+    expect(lost).toHaveLength(1);
+    expect(await readdir(dir)).toEqual(['lab']);
   });
 
   it('takes over the lock a killed labctl left once it is stale, and cleans it up', async () => {
