@@ -8,6 +8,7 @@ import { installDockerStep } from './steps/install-docker.js';
 import { makeStackStep } from './steps/make-stack.js';
 import { probeSiteStep } from './steps/probe-site.js';
 import { pushProjectStep } from './steps/push-project.js';
+import { switchProjectStep } from './steps/switch-project.js';
 import { waitForSshStep } from './steps/wait-for-ssh.js';
 import { waitHealthyStep } from './steps/wait-healthy.js';
 import { writeSecretsStep } from './steps/write-secrets.js';
@@ -18,6 +19,7 @@ import { writeSecretsStep } from './steps/write-secrets.js';
  */
 export const DEPLOY_STEPS: readonly ProvisionStep[] = [
   waitForSshStep,
+  switchProjectStep,
   dataDirsStep,
   pushProjectStep,
   writeSecretsStep,
@@ -36,6 +38,7 @@ export const PROVISION_STEPS: readonly ProvisionStep[] = [
   installDockerStep,
   createUserStep,
   guestHostsStep,
+  switchProjectStep,
   dataDirsStep,
   pushProjectStep,
   writeSecretsStep,

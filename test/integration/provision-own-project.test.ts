@@ -273,4 +273,38 @@ describe("provisioning a student's own project (sshd + Docker-in-Docker target)"
       expect(validateMakeTarget('re')).toBe('re');
     });
   });
+
+  // create --project on a lab that ran another project: the old stack must give up its containers,
+  // and its .env, secrets and data must not be taken for the new project's (nothing deleted).
+  it('switching the lab to another project stops the old stack and moves its folder and data aside', async () => {
+    const before = (await target.exec(['docker', 'ps', '-aq', '--no-trunc'])).stdout.trim().split('\n').filter(Boolean);
+    expect(before.length).toBeGreaterThan(0);
+    const oldSecret = await guestFile('secrets/app_pw');
+    const other = join(home, 'another-project');
+    await cp(FIXTURE, other, { recursive: true });
+    const output = new PassThrough();
+    output.resume();
+    const report = await runProvisioning({ config: labConfig(other), paths, ssh: target.target, renderer: 'simple', composeDir: other, output, steps: DEPLOY_STEPS });
+    expect(report.steps.find((s) => s.title === 'Stop the previous project')?.status).toBe('ran');
+    expect(report.steps.find((s) => s.title === MAKE_TITLE)?.status).toBe('ran');
+    // None of the old containers is left; the new project's are up.
+    const after = (await target.exec(['docker', 'ps', '-aq', '--no-trunc'])).stdout.trim().split('\n').filter(Boolean);
+    expect(after.filter((id) => before.includes(id))).toEqual([]);
+    const conn = await connect(target.target);
+    try {
+      expect((await composePs(conn, labConfig(other))).map((s) => `${s.name} ${s.state} ${s.health}`).sort()).toEqual(['back running healthy', 'front running healthy']);
+    } finally {
+      conn.dispose();
+    }
+    const moved = (await target.exec(['sh', '-c', `ls -d ${guest.home}/previous-projects/*/inception/Makefile ${guest.home}/previous-projects/*/data`])).stdout.trim().split('\n');
+    expect(moved).toHaveLength(2);
+    const kept = (await target.exec(['sh', '-c', `cat ${guest.home}/previous-projects/*/inception/secrets/app_pw`])).stdout;
+    expect(kept).toBe(oldSecret);
+    // The new project's make made its own secret, not the old one's.
+    expect(await guestFile('secrets/app_pw')).not.toBe(oldSecret);
+    expect((await target.exec(['cat', `${guest.state}/project`])).stdout.trim()).toBe(`project ${other}`);
+    // Deploying the same project again stops nothing.
+    const again = await runProvisioning({ config: labConfig(other), paths, ssh: target.target, renderer: 'simple', composeDir: other, output, steps: DEPLOY_STEPS });
+    expect(again.steps.find((s) => s.title === 'Stop the previous project')).toMatchObject({ status: 'skipped' });
+  }, 900_000);
 });

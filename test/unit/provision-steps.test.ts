@@ -85,6 +85,7 @@ describe('the runbook', () => {
       'Install Docker Engine, Compose v2 and build tools',
       'Create the login user and docker group membership',
       'Map the lab domain to 127.0.0.1 in the guest',
+      'Stop the previous project',
       'Create the volume directories',
       'Push the compose project',
       'Write secrets and srcs/.env (0600)',
