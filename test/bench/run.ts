@@ -39,7 +39,10 @@ async function main(): Promise<void> {
   }
   const out = join(packageRoot(), 'docs', 'benchmarks.md');
   await mkdir(join(packageRoot(), 'docs'), { recursive: true });
-  await writeFile(out, await renderTable(rows));
+  // The sections after the table (other benches' figures) are kept as they are.
+  const previous = await readFile(out, 'utf8').catch(() => '');
+  const rest = previous.indexOf('\n## ');
+  await writeFile(out, `${await renderTable(rows)}${rest === -1 ? '' : previous.slice(rest)}`);
   console.log(`wrote ${out}`);
 }
 
@@ -102,9 +105,27 @@ async function labctlStages(h: Harness, rows: Row[], bonus: boolean, baseImage: 
   samples.sort((a, b) => a - b);
   rows.push({ stage: 'labctl ssh -- true', seconds: samples[Math.floor(samples.length / 2)], note: `median of ${samples.length}` });
   await step('labctl deploy, nothing changed', ['deploy'], 'nothing pushed, make skipped, site probed');
+  await oneLineChange(async () => {
+    await step('labctl deploy, one-line nginx config change', ['deploy'], '1 file pushed, nginx image rebuilt and recreated, site probed');
+  });
   await step('labctl halt', ['halt']);
   await step('labctl up (until healthy)', ['up']);
   await step('labctl destroy --yes', ['destroy', '--yes']);
+}
+
+/**
+ * A student's smallest edit: one comment line in nginx.conf of the built-in compose/ (the lab's
+ * project), put back afterwards whatever happens, so the checkout is left as it was.
+ */
+async function oneLineChange(fn: () => Promise<void>): Promise<void> {
+  const file = join(packageRoot(), 'compose', 'srcs', 'requirements', 'nginx', 'conf', 'nginx.conf');
+  const original = await readFile(file, 'utf8');
+  await writeFile(file, `${original}# labctl bench ${new Date().toISOString()}\n`);
+  try {
+    await fn();
+  } finally {
+    await writeFile(file, original);
+  }
 }
 
 /** The lab log records each provisioning step's outcome: `step "<title>": ran in <ms> ms`. */
