@@ -35,7 +35,7 @@ export interface RunOptions {
   /** Needs root (loop devices, mounts, chroot): goes through `sudo -n` when we are not root. */
   privileged?: boolean;
   /** Written to the program's stdin; never logged (secrets travel this way). */
-  input?: string;
+  input?: string | Uint8Array;
   /** The fix shown when the command fails. */
   hint?: string;
   /** The fix shown when the program is not installed. */

@@ -15,6 +15,7 @@ import { bonusLiveChecks } from './bonus.js';
 import { evaluateContainers, evaluatePid1, evaluateSecretLeaks, evaluateVolumes, evaluateWpUsers, serviceName, type ContainerInspect, type VolumeInspect } from './containers.js';
 import { httpsGet, plainHttpAnswers, tcpProbe, tlsHandshake } from '../adapters/net-probes.js';
 import { checkStatic, MANDATORY } from './static.js';
+import { withPushedCopy, type PushedCopy } from './pushed-copy.js';
 import { assignRoles, containerRef, roleLabel, type Roles } from './roles.js';
 import { fail, pass, skip, type CheckResult } from './types.js';
 
@@ -48,9 +49,10 @@ export interface LiveOptions {
 export async function checkLive(name: string, opts: LiveOptions): Promise<CheckResult[]> {
   const env = opts.env ?? process.env;
   const lab = await loadLab(name, env);
-  const results: CheckResult[] = (await checkStatic(lab.config.project ?? builtinProjectDir())).filter((r) => !r.rule.startsWith('B') || lab.config.bonus);
+  const results: CheckResult[] = [];
   const vm = await vagrant.status(lab.paths);
   if (labStateFrom(vm, false) !== 'running') {
+    results.push(...(await staticPart(lab, { unavailable: `the VM is ${vm}` })));
     results.push(fail('L01.vm-running', `the VM is ${vm}`, 'run `labctl up`'));
     return results;
   }
@@ -66,6 +68,7 @@ export async function checkLive(name: string, opts: LiveOptions): Promise<CheckR
         connected = true;
         const remote = sudoRemote(guest);
         try {
+          results.unshift(...(await withPushedCopy(remote, guestPaths(lab.config.login).project, lab.paths.dir, (copy) => staticPart(lab, copy))));
           await checkInsideInto(lab, remote, results);
           if (opts.destructive) await destructive(lab, { conn: guest.conn, remote, target }, results);
         } catch (error) {
@@ -79,9 +82,22 @@ export async function checkLive(name: string, opts: LiveOptions): Promise<CheckR
   } catch (error) {
     // Failing to connect is a finding of the report; a failure after that is not.
     if (connected) throw error;
+    results.unshift(...(await staticPart(lab, { unavailable: 'SSH to the VM failed' })));
     results.push(fail('L01.vm-ssh', `SSH to the VM failed: ${(error as Error).message}`, 'run `labctl status`, `labctl up`'));
   }
   return results;
+}
+
+/**
+ * The static rules, on the project as pushed to the VM; on the host's copy (said so in a skip)
+ * when the VM's cannot be read. What git tracks is always the host checkout's answer.
+ */
+async function staticPart(lab: Lab, copy: PushedCopy): Promise<CheckResult[]> {
+  const hostDir = lab.config.project ?? builtinProjectDir();
+  const graded = 'dir' in copy
+    ? await checkStatic(copy.dir, { gitDir: hostDir })
+    : [skip('M01.pushed-copy', `static rules graded on the host copy ${hostDir}, not the VM's: ${copy.unavailable}`), ...(await checkStatic(hostDir))];
+  return graded.filter((r) => !r.rule.startsWith('B') || lab.config.bonus);
 }
 
 function sudoRemote(guest: Guest): Remote {

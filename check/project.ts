@@ -129,6 +129,11 @@ export interface Project {
 export interface LoadOptions {
   /** Date.now() after which no more files are read (each is recorded as skipped). */
   deadline?: number;
+  /**
+   * The folder whose git says what is committed, when `dir` is a copy without .git (the project
+   * as pushed to the VM is graded, its host checkout knows what is tracked). Default: `dir`.
+   */
+  gitDir?: string;
 }
 
 export const DOCS = ['README.md', 'USER_DOC.md', 'DEV_DOC.md'] as const;
@@ -174,7 +179,7 @@ export async function loadProject(dirArg: string, opts: LoadOptions = {}): Promi
     const f = await reader.read(doc);
     if (f) docs.set(doc, f);
   }
-  return { dir, composePath, composeText, composeFile, compose, env, envSource, envFile, dockerfiles, dockerfilePaths, files, makefile, docs, tracked: await gitTracked(dir), skipped: reader.skipped, reader };
+  return { dir, composePath, composeText, composeFile, compose, env, envSource, envFile, dockerfiles, dockerfilePaths, files, makefile, docs, tracked: await gitTracked(opts.gitDir ?? dir), skipped: reader.skipped, reader };
 }
 
 function composeHint(kind: SkipKind | undefined): string {

@@ -23,6 +23,8 @@ export const SKIPPED_FILES_ID = 'P00.skipped-files';
 export interface StaticOptions {
   /** Overrides STATIC_CHECK_TIMEOUT_MS (tests). */
   timeoutMs?: number;
+  /** See LoadOptions.gitDir. */
+  gitDir?: string;
 }
 
 export const MANDATORY = ['nginx', 'wordpress', 'mariadb'] as const;
@@ -43,7 +45,7 @@ const FORBIDDEN_WAITS: [RegExp, string][] = [
 export async function checkStatic(dir: string, opts: StaticOptions = {}): Promise<CheckResult[]> {
   const timeoutMs = opts.timeoutMs ?? STATIC_CHECK_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
-  const p = await loadProject(dir, { deadline });
+  const p = await loadProject(dir, { deadline, gitDir: opts.gitDir });
   const services = p.compose.services ?? {};
   const bonus = Object.keys(services).filter((s) => !(MANDATORY as readonly string[]).includes(s));
   const groups: [string, () => CheckResult[]][] = [

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BONUS_CONTAINERS } from '../../check/bonus.js';
 import { resolveConfig } from '../../core/config.js';
+import { packageRoot } from '../../core/paths.js';
 import { renderVagrantfile } from '../../core/vagrantfile.js';
 import { assertRoutedToLocalBridge } from '../helpers/netns.js';
 import { setUpHarness, type Harness } from './harness.js';
@@ -137,6 +138,7 @@ describe.runIf(PART2)('part 2: labctl create → https://<login>.42.fr', () => {
     if (!destroyed) await labctl(h, ['destroy', '--yes']);
   });
 
+  const createArgs = (bonus: boolean) => ['create', '--provider', 'libvirt', '--login', LOGIN, '--box', h.box.name, '--libvirt-driver', 'qemu', '--base-image', 'host', '--yes', ...(bonus ? ['--bonus'] : [])];
   const labLog = (): string => join(h.env.LABCTL_HOME ?? '', 'inception', 'labctl.log');
   const siteServesPost = async () => {
     const page = await httpsGet(h.ns, LAB_IP, `https://${DOMAIN}/?p=${postId}`);
@@ -147,8 +149,7 @@ describe.runIf(PART2)('part 2: labctl create → https://<login>.42.fr', () => {
     // --base-image host: debian:bookworm is made with debootstrap on the host (minutes faster than
     // in the emulated guest) and imported; no registry this machine cannot (and must not) reach.
     // The in-guest build (local) is the stack test's (provision-fullstack).
-    const args = ['create', '--provider', 'libvirt', '--login', LOGIN, '--box', h.box.name, '--libvirt-driver', 'qemu', '--base-image', 'host', '--yes', ...(BONUS ? ['--bonus'] : [])];
-    const r = await labctl(h, args, {
+    const r = await labctl(h, createArgs(BONUS), {
       timeout: LABCTL_CREATE_TIMEOUT_MS,
     });
     expect(r.exitCode, why(r, h)).toBe(0);
@@ -253,6 +254,46 @@ describe.runIf(PART2)('part 2: labctl create → https://<login>.42.fr', () => {
     const log = await readFile(labLog(), 'utf8');
     expect(log).toMatch(/\bvagrant halt\b/);
     expect(log.slice(log.search(/\bvagrant halt\b/))).toMatch(/\bvagrant up\b/);
+  });
+
+  // Issue 15: the lab made by create gets a student's own project (the test's second, independent
+  // Inception project: services web/php/db, no container_name, its own env and secret names) and
+  // grades it live. Last before destroy: it replaces the WordPress stack the checks above need.
+  it("a student's own project replaces compose/ in the lab (create --project), is graded live, and a rule-breaking deploy fails its rule", async () => {
+    const project = join(h.workDir, 'student-project');
+    await cp(join(packageRoot(), 'test', 'fixtures', 'other-project'), project, { recursive: true });
+    const create = await labctl(h, [...createArgs(false), '--project', project], { timeout: LABCTL_CREATE_TIMEOUT_MS });
+    expect(create.exitCode, why(create, h)).toBe(0);
+    expect(String(create.stderr)).toMatch(/changes the lab's settings: .*project/);
+    const status = await labctl(h, ['status'], { timeout: LABCTL_QUICK_TIMEOUT_MS });
+    expect(String(status.stdout), why(status, h)).toContain(`project\t${project}`);
+
+    const grade = async () => {
+      const r = await labctl(h, ['check', '--json'], { timeout: LABCTL_QUICK_TIMEOUT_MS * 3 });
+      const results = (JSON.parse(String(r.stdout)) as { results: { id: string; verdict: string; reason: string }[] }).results;
+      return { r, verdict: (id: string) => results.find((x) => x.id === id) };
+    };
+    const first = await grade();
+    for (const id of ['M02.running-nginx', 'M02.running-wordpress', 'M02.running-mariadb', 'M05.tls13-accepted', 'M05.tls11-refused', 'M05.only-443-open', 'M05.live-published', 'M12.no-leak-docker-inspect']) {
+      expect(first.verdict(id), `${id}; ${why(first.r, h)}`).toMatchObject({ verdict: 'pass' });
+    }
+    for (const service of ['web', 'php', 'db']) expect(first.verdict(`M10.live-pid1-${service}`), why(first.r, h)).toMatchObject({ verdict: 'pass' });
+    expect(first.verdict('M02.running-mariadb')?.reason).toMatch(/service db/);
+    // One PHP page, not WordPress: a failure, never a pass.
+    expect(first.verdict('M11.db-not-empty')).toMatchObject({ verdict: 'fail' });
+    // The static rules read the copy in the VM: no fallback to the host's.
+    expect(first.verdict('M01.pushed-copy')).toBeUndefined();
+
+    const composeFile = join(project, 'srcs', 'compose.yaml');
+    const text = await readFile(composeFile, 'utf8');
+    await writeFile(composeFile, text.replace('    networks:\n      - backend\n\n  php:', '    ports:\n      - "3306:3306"\n    networks:\n      - backend\n\n  php:'));
+    const deploy = await labctl(h, ['deploy'], { timeout: LABCTL_CREATE_TIMEOUT_MS });
+    expect(deploy.exitCode, why(deploy, h)).toBe(0);
+    expect(String(deploy.stdout)).toMatch(/1 pushed \(srcs\/compose\.yaml\)/);
+    const broken = await grade();
+    expect(broken.r.exitCode).not.toBe(0);
+    expect(broken.verdict('M05.live-published'), why(broken.r, h)).toMatchObject({ verdict: 'fail', reason: expect.stringContaining('db:3306') });
+    expect(broken.verdict('M05.only-443-open')).toMatchObject({ verdict: 'fail' });
   });
 
   it('labctl destroy --yes leaves no domain, network, hosts line or lab dir', async () => {
