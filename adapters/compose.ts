@@ -68,11 +68,15 @@ export function describeServices(services: readonly ServiceStatus[]): string {
 }
 
 /** Per-service state and health of the lab's stack. */
+// The declared services, a record separator line, then ps: one sudo and one channel instead of two.
+const SERVICES_THEN_PS = '"$@" config --services && printf "\\036\\n" && "$@" ps --all --format json';
+
 export async function composePs(conn: Connection, config: StackConfig, opts: RemoteExecOptions = {}): Promise<ServiceStatus[]> {
-  const declared = await remoteExec(conn, composeArgv(config, ['config', '--services']), composeOpts(config, opts));
-  const ps = await remoteExec(conn, composeArgv(config, ['ps', '--all', '--format', 'json']), composeOpts(config, opts));
-  const names = declared.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  return mergeServiceStatus(names, parseComposePs(ps.stdout));
+  const r = await remoteExec(conn, ['sh', '-c', SERVICES_THEN_PS, 'sh', ...composeArgv(config, [])], composeOpts(config, opts));
+  const cut = r.stdout.indexOf('\x1e\n');
+  const declared = cut === -1 ? r.stdout : r.stdout.slice(0, cut);
+  const names = declared.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  return mergeServiceStatus(names, parseComposePs(cut === -1 ? '' : r.stdout.slice(cut + 2)));
 }
 
 export const HEALTH_POLL_INTERVAL_MS = 3_000;

@@ -3,6 +3,7 @@ import type { LabPaths } from '../core/paths.js';
 import type { GuestPaths } from '../core/guest-paths.js';
 import type { ManifestEntry } from './manifest.js';
 import type { Connection, RemoteExecOptions, RemoteResult, SshTarget } from '../adapters/guest.js';
+import type { ServiceStatus } from '../adapters/compose.js';
 
 /** Every bound the pipeline waits on, in ms; tests shorten some of them. */
 export interface ProvisionTimeouts {
@@ -53,6 +54,11 @@ export interface ProvisionContext {
   makeTarget: string | undefined;
   /** Set by the push step: the paths it uploaded and removed (none when it was skipped). */
   pushed: { uploaded: string[]; removed: string[] } | undefined;
+  /**
+   * The services as make's skip check saw them, all up: the wait that follows a skipped make
+   * needs no second `compose ps` (two compose calls, seconds in an emulated guest).
+   */
+  readyServices: ServiceStatus[] | undefined;
   /** base_image host: makes (or finds) the host's base tarball and answers its host path. */
   hostBaseImage: (() => Promise<string>) | undefined;
   /** Set by the first step. */

@@ -85,6 +85,7 @@ export async function runProvisioning(opts: ProvisionOptions): Promise<Provision
     hostBaseImage: opts.hostBaseImage,
     makeTarget: opts.makeTarget,
     pushed: undefined,
+    readyServices: undefined,
     conn: undefined,
     signal: opts.signal,
     url: undefined,

@@ -14,7 +14,10 @@ function stampPath(ctx: ProvisionContext): string {
 
 async function stackReady(ctx: ProvisionContext): Promise<boolean> {
   try {
-    return allReady(await composePs(ctx.connection(), ctx.config, { signal: ctx.signal, log: ctx.log }));
+    const services = await composePs(ctx.connection(), ctx.config, { signal: ctx.signal, log: ctx.log });
+    if (!allReady(services)) return false;
+    ctx.readyServices = services;
+    return true;
   } catch (error) {
     // No project or no containers yet is the normal first-run answer: not ready, so make runs.
     if (error instanceof RemoteCommandError) return false;

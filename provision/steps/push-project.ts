@@ -7,9 +7,18 @@ import { sftpWriteFile, withSftp } from '../../adapters/guest.js';
 // longer has. secrets/ and srcs/.env are never pushed (see manifest.ts).
 
 const PRUNE = ['(', '-path', './secrets', '-o', '-path', './srcs/.env', ')', '-prune', '-o'];
-// Each prints nothing when the project does not exist yet (first run).
-const HASHES = `cd "$1" 2>/dev/null || exit 0; find . ${PRUNE.map((a) => `'${a}'`).join(' ')} -type f -exec sha256sum -z -- {} +`;
-const MODES = `cd "$1" 2>/dev/null || exit 0; find . ${PRUNE.map((a) => `'${a}'`).join(' ')} -type f -printf '%m %P\\0'`;
+// One round trip for the three answers a push is planned from (each costs a sudo and a channel,
+// seconds in an emulated guest): the files' hashes, their modes, and the list of the last push,
+// each NUL-separated, so each goes base64'd on a line of its own. A project that does not exist
+// yet (first run) answers three empty lines.
+const find = PRUNE.map((a) => `'${a}'`).join(' ');
+const GUEST_STATE = [
+  'if cd "$1" 2>/dev/null; then',
+  `  find . ${find} -type f -exec sha256sum -z -- {} + | base64 -w0; echo`,
+  `  find . ${find} -type f -printf '%m %P\\0' | base64 -w0; echo`,
+  'else echo; echo; fi',
+  'base64 -w0 -- "$2" 2>/dev/null; echo',
+].join('\n');
 
 // Moves staged files ("$staging/<index>") into place as "$dest/<path>" with mode and owner; args
 // after the first three come in triples: index, relative path, mode.
@@ -33,10 +42,9 @@ function pushedListPath(ctx: ProvisionContext): string {
 }
 
 export async function planProjectPush(ctx: ProvisionContext): Promise<PushPlan> {
-  const hashes = await ctx.exec(['sh', '-c', HASHES, 'sh', ctx.guest.project], { sudo: true });
-  const modes = await ctx.exec(['sh', '-c', MODES, 'sh', ctx.guest.project], { sudo: true });
-  const previous = await ctx.exec(['sh', '-c', 'cat -- "$1" 2>/dev/null || true', 'sh', pushedListPath(ctx)], { sudo: true });
-  return planPush(ctx.local.manifest, parseRemoteManifest(hashes.stdout, modes.stdout), previous.stdout.split('\0').filter((p) => p !== ''));
+  const answer = await ctx.exec(['sh', '-c', GUEST_STATE, 'sh', ctx.guest.project, pushedListPath(ctx)], { sudo: true });
+  const [hashes = '', modes = '', previous = ''] = answer.stdout.split('\n').map((line) => Buffer.from(line, 'base64').toString('utf8'));
+  return planPush(ctx.local.manifest, parseRemoteManifest(hashes, modes), previous.split('\0').filter((p) => p !== ''));
 }
 
 export async function ensureStateDir(ctx: ProvisionContext): Promise<void> {

@@ -4,7 +4,8 @@ import type { ProvisionStep } from '../context.js';
 export const waitHealthyStep: ProvisionStep = {
   title: 'Wait until every service is healthy',
   skip: async (ctx) => {
-    const services = await composePs(ctx.connection(), ctx.config, { signal: ctx.signal, log: ctx.log });
+    // Seen all up by make's skip check just before (make did not run since).
+    const services = ctx.readyServices ?? (await composePs(ctx.connection(), ctx.config, { signal: ctx.signal, log: ctx.log }));
     return allReady(services) ? `${services.length} ${services.length === 1 ? 'service' : 'services'} healthy` : false;
   },
   run: async (ctx) => {

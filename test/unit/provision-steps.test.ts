@@ -59,6 +59,7 @@ function fakeCtx(guest: Guest, over: Partial<LabConfig> = {}, calls: string[][] 
     hostBaseImage: undefined,
     makeTarget: undefined,
     pushed: undefined,
+    readyServices: undefined,
     conn: undefined,
     signal: undefined,
     url: undefined,
