@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadProject, MAX_FILES, type Project, type ServiceSpec, type SkippedFile, type TextFile } from './project.js';
+import { judgeBase, latestTags, parseFrom, parseImageRef, resolveArgs } from './image-ref.js';
 import { fail, pass, skip, type CheckResult } from './types.js';
 import { guestPaths } from '../core/guest-paths.js';
 
@@ -34,7 +35,6 @@ export const BONUS_HINTS: Record<string, RegExp> = {
   B03: /static|site|hugo|website/i,
   B04: /adminer/i,
 };
-const ALLOWED_FROM = /^FROM\s+(debian:bookworm|alpine:3\.\d+)(\s+AS\s+\S+)?\s*$/i;
 const FORBIDDEN_WAITS: [RegExp, string][] = [
   [/\btail\s+-f\b/, 'tail -f'],
   [/\bsleep\s+infinity\b/, 'sleep infinity'],
@@ -173,12 +173,49 @@ function builtLocally(p: Project): CheckResult[] {
     out.push(svc.build ? pass(`M03.build-${name}`, `${name} is built from its own Dockerfile`) : fail(`M03.build-${name}`, `${name} has no build: it would use a ready-made image (${svc.image ?? '?'})`));
   }
   for (const [name, df] of p.dockerfiles) {
-    const from = instructions(df.text).filter((i) => /^FROM\s/i.test(i));
-    const bad = from.filter((f) => !ALLOWED_FROM.test(f));
-    if (from.length === 0) out.push(fail(`M03.from-${name}`, `${df.path} has no FROM`));
-    else if (bad.length > 0) out.push(fail(`M03.from-${name}`, `${df.path} starts from something other than debian:bookworm or alpine:<x.y>`, bad[0]));
-    else out.push(pass(`M03.from-${name}`, from[0] ?? '', df.path));
+    const bases = baseImages(df);
+    const id = `M03.from-${name}`;
+    const unresolved = bases.find((b) => b.unresolved.length > 0);
+    const bad = bases.filter((b) => b.unresolved.length === 0).map((b) => ({ b, verdict: judgeBase(b.image, b.stagesBefore) })).find((x) => !x.verdict.ok);
+    if (bases.length === 0) out.push(fail(id, `${df.path} has no FROM`));
+    else if (bad && !bad.verdict.ok) out.push(fail(id, `${df.path}: ${bad.verdict.why}`, bad.b.line));
+    else if (unresolved) out.push(skip(id, `${df.path}: FROM uses $\{${unresolved.unresolved[0]}} with no default in the Dockerfile: the base is decided at build time`, unresolved.line));
+    else out.push(pass(id, bases[0]?.line ?? '', df.path));
   }
+  return out;
+}
+
+interface BaseImage {
+  /** The image after the Dockerfile's own ARG defaults are put in. */
+  image: string;
+  line: string;
+  unresolved: string[];
+  /** Stage names defined by earlier FROM … AS lines: `FROM build` then means that stage. */
+  stagesBefore: ReadonlySet<string>;
+}
+
+const BASES = new WeakMap<TextFile, BaseImage[]>();
+
+function baseImages(df: TextFile): BaseImage[] {
+  const known = BASES.get(df);
+  if (known) return known;
+  const args = new Map<string, string>();
+  const stages = new Set<string>();
+  const out: BaseImage[] = [];
+  for (const line of instructions(df.text)) {
+    const arg = /^ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(?:"([^"]*)"|'([^']*)'|(\S*)))?/i.exec(line);
+    if (arg) {
+      const value = arg[2] ?? arg[3] ?? arg[4];
+      if (value !== undefined && !args.has(arg[1] ?? '')) args.set(arg[1] ?? '', value);
+      continue;
+    }
+    const from = parseFrom(line);
+    if (!from) continue;
+    const { value, unresolved } = resolveArgs(from.image, args);
+    out.push({ image: value, line, unresolved, stagesBefore: new Set(stages) });
+    if (from.stage) stages.add(from.stage.toLowerCase());
+  }
+  BASES.set(df, out);
   return out;
 }
 
@@ -191,8 +228,17 @@ function imageNames(p: Project): CheckResult[] {
     else out.push(pass(`M04.image-${name}`, `image ${image}`));
     if (tag === 'latest') out.push(fail(`M04.tag-${name}`, `${name} uses the latest tag`, `image: ${image}`));
   }
-  const latest = textFiles(p).flatMap((f) => grepLines(f, /(^|[^A-Za-z0-9_-])latest\b/).map((l) => `${f.path}: ${l}`));
-  out.push(latest.length === 0 ? pass('M04.no-latest', 'no "latest" tag anywhere') : fail('M04.no-latest', `"latest" appears ${latest.length} time(s)`, latest[0]));
+  // Image references only: `name:latest` in any file, and a FROM without a tag (Docker reads it as
+  // latest). The word in a URL (wordpress.org/latest.tar.gz) or in prose is not a tag.
+  const latest = textFiles(p).flatMap((f) =>
+    linesOf(f).flatMap((l, i) => (/^\s*#/.test(l) ? [] : latestTags(l).map((ref) => `${f.path}:${i + 1}: ${ref}`))),
+  );
+  for (const df of p.dockerfiles.values()) {
+    for (const b of baseImages(df)) {
+      if (b.unresolved.length === 0 && b.image !== '' && !b.stagesBefore.has(b.image.toLowerCase()) && parseImageRef(b.image).tag === undefined && b.image !== 'scratch') latest.push(`${df.path}: ${b.line} (no tag: latest)`);
+    }
+  }
+  out.push(latest.length === 0 ? pass('M04.no-latest', 'no image reference uses the latest tag') : fail('M04.no-latest', `the latest tag is used ${latest.length} time(s)`, latest[0]));
   return out;
 }
 

@@ -43,6 +43,9 @@ const violations: [string, string, (dir: string) => Promise<void>][] = [
   ['a ready-made image', 'M03.build-nginx', (d) => editCompose(d, (c) => void delete c.services.nginx?.build)],
   ['FROM another image', 'M03.from-nginx', (d) => edit(d, 'srcs/requirements/nginx/Dockerfile', (t) => t.replace(/^FROM debian:bookworm/m, 'FROM nginx:1.27'))],
   ['FROM the newest Debian', 'M03.from-mariadb', (d) => edit(d, 'srcs/requirements/mariadb/Dockerfile', (t) => t.replace(/^FROM debian:bookworm/m, 'FROM debian:trixie'))],
+  ['FROM a floating alias (oldstable)', 'M03.from-mariadb', (d) => edit(d, 'srcs/requirements/mariadb/Dockerfile', (t) => t.replace(/^FROM debian:bookworm/m, 'FROM debian:oldstable'))],
+  ['FROM without a tag (latest)', 'M04.no-latest', (d) => edit(d, 'srcs/requirements/nginx/Dockerfile', (t) => t.replace(/^FROM debian:bookworm/m, 'FROM debian'))],
+  ['an ARG default that floats', 'M03.from-nginx', (d) => edit(d, 'srcs/requirements/nginx/Dockerfile', (t) => t.replace(/^FROM debian:bookworm/m, 'ARG SUITE=stable\nFROM debian:${SUITE}'))],
   ['image not named after its service', 'M04.image-wordpress', (d) => editCompose(d, (c) => void ((c.services.wordpress ?? {}).image = 'wp:inception'))],
   ['the latest tag', 'M04.no-latest', (d) => editCompose(d, (c) => void ((c.services.nginx ?? {}).image = 'nginx:latest'))],
   ['port 80 published', 'M05.only-443', (d) => editCompose(d, (c) => void ((c.services.nginx ?? {}).ports = ['443:443', '80:80']))],
@@ -89,6 +92,22 @@ describe('labctl check --static', () => {
     const results = await checkStatic(await copyProject());
     expect(results.filter((r) => r.verdict === 'fail')).toEqual([]);
     expect(results.filter((r) => r.verdict === 'pass').length).toBeGreaterThan(40);
+  });
+
+  it('takes pinned bases and a "latest" download URL for what they are (no failure)', async () => {
+    const dir = await copyProject();
+    await edit(dir, 'srcs/requirements/mariadb/Dockerfile', (t) => t.replace(/^FROM debian:bookworm/m, 'FROM debian:bookworm@sha256:0123456789abcdef'));
+    await edit(dir, 'srcs/requirements/nginx/Dockerfile', (t) => t.replace(/^FROM debian:bookworm/m, 'ARG SUITE=bookworm\nFROM debian:${SUITE}-slim'));
+    await edit(dir, 'srcs/requirements/wordpress/Dockerfile', (t) => `${t}\n# fetched like many projects do:\nRUN echo https://wordpress.org/latest.tar.gz >/dev/null\n`);
+    const results = await checkStatic(dir);
+    expect(results.filter((r) => r.verdict === 'fail')).toEqual([]);
+    expect(results.find((r) => r.id === 'M03.from-nginx')).toMatchObject({ verdict: 'pass' });
+  });
+
+  it('a base chosen at build time (ARG without default) is a skip naming the variable', async () => {
+    const dir = await copyProject();
+    await edit(dir, 'srcs/requirements/nginx/Dockerfile', (t) => t.replace(/^FROM debian:bookworm/m, 'ARG BASE\nFROM ${BASE}'));
+    expect((await checkStatic(dir)).find((r) => r.id === 'M03.from-nginx')).toMatchObject({ verdict: 'skip', reason: expect.stringContaining('${BASE}') });
   });
 
   it.each(violations)('flags %s as %s', async (_label, id, breakIt) => {
