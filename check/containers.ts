@@ -1,4 +1,4 @@
-import { MANDATORY } from './static.js';
+import { MANDATORY } from './role-names.js';
 import { serviceName, type ContainerInspect, type VolumeInspect } from './inspect.js';
 import { assignRoles, roleLabel, type RoleMatch, type Roles } from './roles.js';
 

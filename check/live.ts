@@ -14,7 +14,8 @@ import { ConnectionLostError, guestOf, waitForSsh, withGuest, type Connection, t
 import { bonusLiveChecks } from './bonus.js';
 import { evaluateContainers, evaluatePid1, evaluateSecretLeaks, evaluateVolumes, evaluateWpUsers, serviceName, type ContainerInspect, type VolumeInspect } from './containers.js';
 import { httpsGet, plainHttpAnswers, tcpProbe, tlsHandshake } from '../adapters/net-probes.js';
-import { checkStatic, MANDATORY } from './static.js';
+import { checkStatic } from './static.js';
+import { MANDATORY } from './role-names.js';
 import { withPushedCopy, type PushedCopy } from './pushed-copy.js';
 import { assignRoles, containerRef, roleLabel, type Roles } from './roles.js';
 import { fail, pass, skip, type CheckResult } from './types.js';

@@ -27,11 +27,11 @@ export const MAX_COMPOSE_BYTES = 1024 * 1024;
  */
 export const YAML_PARSE_TIMEOUT_MS = 10_000;
 export const YAML_PARSE_HEAP_MB = 256;
-/** Files read under srcs/requirements (breadth first, so a vendored tree comes last). */
+/** Files read under srcs/ (breadth first, so a vendored tree comes last). */
 export const MAX_FILES = 2_000;
-/** Directory entries looked at under srcs/requirements, read or not: bounds the walk of a huge tree. */
+/** Directory entries looked at under srcs/, read or not: bounds the walk of a huge tree. */
 export const MAX_ENTRIES = 50_000;
-/** Directory levels under srcs/requirements. */
+/** Directory levels under srcs/. */
 export const MAX_DEPTH = 16;
 /** Bytes read from the whole project: bounds memory whatever the number of files. */
 export const MAX_TOTAL_BYTES = 64 * 1024 * 1024;
@@ -114,7 +114,9 @@ export interface Project {
   dockerfiles: Map<string, TextFile>;
   /** Where each built service's Dockerfile is, read or not (relative, or absolute when outside). */
   dockerfilePaths: Map<string, string>;
-  /** Every file under srcs/requirements (scripts, configs) that was read. */
+  /** Each built service's build context, as shown (`srcs/requirements/nginx`), when inside the project. */
+  contexts: Map<string, string>;
+  /** Every file under srcs/ and the build contexts (scripts, configs) that was read. */
   files: TextFile[];
   makefile: TextFile | undefined;
   /** README.md, USER_DOC.md, DEV_DOC.md at the root, when present and read. */
@@ -161,25 +163,36 @@ export async function loadProject(dirArg: string, opts: LoadOptions = {}): Promi
 
   const dockerfiles = new Map<string, TextFile>();
   const dockerfilePaths = new Map<string, string>();
+  const contexts = new Map<string, string>();
   for (const [svcName, svc] of Object.entries(compose.services ?? {})) {
     const build = typeof svc.build === 'string' ? { context: svc.build } : svc.build;
     if (!build || !composePath) continue;
     // Compose resolves both against the compose file's folder; an absolute dockerfile stays as is.
-    const file = resolve(dir, 'srcs', build.context ?? '.', build.dockerfile ?? 'Dockerfile');
+    const context = resolve(dir, 'srcs', build.context ?? '.');
+    const shownContext = context === dir ? '.' : reader.display(context);
+    if (!isAbsolute(shownContext)) contexts.set(svcName, shownContext.split(sep).join('/'));
+    const file = resolve(context, build.dockerfile ?? 'Dockerfile');
     const shown = reader.display(file);
     dockerfilePaths.set(svcName, shown);
     const text = await reader.read(file);
     if (text) dockerfiles.set(svcName, text);
   }
 
-  const files = await readTree(reader, 'srcs/requirements');
+  // srcs/ whatever its inner layout (requirements/, containers/, one folder per service …), and a
+  // build context outside it (build: ../services/nginx) as well.
+  const files = await readTree(reader, 'srcs');
+  for (const context of new Set(contexts.values())) {
+    if (context === 'srcs' || context.startsWith('srcs/') || context === '.' || context === '') continue;
+    const seen = new Set(files.map((f) => f.path));
+    for (const f of await readTree(reader, context)) if (!seen.has(f.path)) files.push(f);
+  }
   const makefile = await reader.read('Makefile');
   const docs = new Map<string, TextFile>();
   for (const doc of DOCS) {
     const f = await reader.read(doc);
     if (f) docs.set(doc, f);
   }
-  return { dir, composePath, composeText, composeFile, compose, env, envSource, envFile, dockerfiles, dockerfilePaths, files, makefile, docs, tracked: await gitTracked(opts.gitDir ?? dir), skipped: reader.skipped, reader };
+  return { dir, composePath, composeText, composeFile, compose, env, envSource, envFile, dockerfiles, dockerfilePaths, contexts, files, makefile, docs, tracked: await gitTracked(opts.gitDir ?? dir), skipped: reader.skipped, reader };
 }
 
 function composeHint(kind: SkipKind | undefined): string {

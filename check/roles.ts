@@ -1,11 +1,11 @@
-import { MANDATORY } from './static.js';
+import { MANDATORY, NAMED_AS, type Role } from './role-names.js';
 import { serviceName, type ContainerInspect } from './inspect.js';
 
 // Which container plays which part of the mandatory stack, whatever the project calls it. A
 // student's services may be `web`, `php` and `db`, or have no container_name at all: the rules
 // are about the web server, WordPress with php-fpm and the database, not about three names.
 
-export type Role = (typeof MANDATORY)[number];
+export type { Role };
 
 export interface RoleMatch {
   container: ContainerInspect;
@@ -22,12 +22,6 @@ const PID1_OF: Record<Role, RegExp> = {
   mariadb: /^(\S*\/)?(mariadbd|mysqld|mariadbd-safe|mysqld_safe)\b/,
 };
 
-/** Service and image names that say the role, when PID 1 does not (a shell as PID 1 is M10's). */
-const NAMED_AS: Record<Role, RegExp> = {
-  nginx: /nginx|^(web|proxy|front)$/i,
-  wordpress: /wordpress|^(wp|php|php-fpm)$/i,
-  mariadb: /mariadb|mysql|^(db|database)$/i,
-};
 
 function pid1Text(cmdline: string | undefined): string {
   return (cmdline ?? '').split('\0').filter(Boolean).join(' ');

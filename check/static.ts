@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadProject, MAX_FILES, type Project, type ServiceSpec, type SkippedFile, type TextFile } from './project.js';
+import { MANDATORY, type Role } from './role-names.js';
+import { staticRoleLabel, staticRoles, type StaticRoles } from './static-roles.js';
 import { judgeBase, latestTags, parseFrom, parseImageRef, resolveArgs } from './image-ref.js';
 import { fail, pass, skip, type CheckResult } from './types.js';
 import { guestPaths } from '../core/guest-paths.js';
@@ -28,7 +30,7 @@ export interface StaticOptions {
   gitDir?: string;
 }
 
-export const MANDATORY = ['nginx', 'wordpress', 'mariadb'] as const;
+export { MANDATORY };
 export const BONUS_HINTS: Record<string, RegExp> = {
   B01: /redis/i,
   B02: /ftp/i,
@@ -47,7 +49,8 @@ export async function checkStatic(dir: string, opts: StaticOptions = {}): Promis
   const deadline = Date.now() + timeoutMs;
   const p = await loadProject(dir, { deadline, gitDir: opts.gitDir });
   const services = p.compose.services ?? {};
-  const bonus = Object.keys(services).filter((s) => !(MANDATORY as readonly string[]).includes(s));
+  const mandatory = new Set([...rolesOf(p).values()].map((r) => r.service));
+  const bonus = Object.keys(services).filter((s) => !mandatory.has(s));
   const groups: [string, () => CheckResult[]][] = [
     ['M01', () => layout(p)],
     ['M02', () => mandatoryServices(p)],
@@ -147,23 +150,32 @@ function layout(p: Project): CheckResult[] {
   );
   for (const name of Object.keys(p.compose.services ?? {})) {
     const df = p.dockerfiles.get(name);
-    const expected = (MANDATORY as readonly string[]).includes(name) ? `srcs/requirements/${name}/` : `srcs/requirements/bonus/${name}/`;
+    const expected = [...rolesOf(p).values()].some((r) => r.service === name) ? `srcs/requirements/${name}/` : `srcs/requirements/bonus/${name}/`;
     const unread = notRead(p, p.dockerfilePaths.get(name));
     if (!df) out.push(fail(`M01.dockerfile-${name}`, unread ? `service ${name}: ${unread}` : `service ${name} has no Dockerfile of its own`, `expected ${expected}Dockerfile`));
     else if (!df.path.startsWith(expected)) out.push(fail(`M01.dockerfile-${name}`, `${df.path} is not under ${expected}`));
     else out.push(pass(`M01.dockerfile-${name}`, df.path));
   }
-  out.push(existsSync(join(p.dir, 'secrets')) ? pass('M01.secrets-dir', 'secrets/ at the root') : fail('M01.secrets-dir', 'no secrets/ directory at the root'));
+  const madeBy = p.makefile ? makeRuleFor(p.makefile, 'secrets') : undefined;
+  out.push(
+    existsSync(join(p.dir, 'secrets'))
+      ? pass('M01.secrets-dir', 'secrets/ at the root')
+      : madeBy
+        ? pass('M01.secrets-dir', `secrets/ is made by the Makefile (${madeBy})`)
+        : fail('M01.secrets-dir', 'no secrets/ directory at the root, and no Makefile rule that makes it'),
+  );
   return out;
 }
 
 function mandatoryServices(p: Project): CheckResult[] {
   const services = p.compose.services ?? {};
-  return MANDATORY.map((name) => {
-    const svc = services[name];
-    if (!svc) return fail(`M02.service-${name}`, `no "${name}" service in the compose file`);
-    if ((svc.deploy?.replicas ?? 1) !== 1) return fail(`M02.service-${name}`, `${name} runs ${svc.deploy?.replicas} replicas; one container each`);
-    return pass(`M02.service-${name}`, `service ${name} defined`);
+  return MANDATORY.map((role) => {
+    const match = rolesOf(p).get(role);
+    const svc = match ? services[match.service] : undefined;
+    if (!match || !svc) return fail(`M02.service-${role}`, `no ${role} service in the compose file (none named ${role}, none whose Dockerfile installs it)`);
+    const label = staticRoleLabel(role, match);
+    if ((svc.deploy?.replicas ?? 1) !== 1) return fail(`M02.service-${role}`, `${label} runs ${svc.deploy?.replicas} replicas; one container each`);
+    return pass(`M02.service-${role}`, `${label} defined`);
   });
 }
 
@@ -254,19 +266,23 @@ function publishedPorts(svc: ServiceSpec): string[] {
 function ports(p: Project, bonus: string[]): CheckResult[] {
   const out: CheckResult[] = [];
   const services = p.compose.services ?? {};
-  const mandatoryPorts = MANDATORY.flatMap((name) => publishedPorts(services[name] ?? {}).map((port) => `${name}:${port}`));
+  const web = serviceFor(p, 'nginx');
+  const mandatoryPorts = MANDATORY.flatMap((role) => {
+    const name = serviceFor(p, role);
+    return publishedPorts(services[name] ?? {}).map((port) => `${name}:${port}`);
+  });
   out.push(
-    mandatoryPorts.length === 1 && mandatoryPorts[0] === 'nginx:443'
-      ? pass('M05.only-443', 'the mandatory part publishes only nginx:443')
-      : fail('M05.only-443', `published ports of the mandatory part: ${mandatoryPorts.join(', ') || 'none'}; expected only nginx:443`),
+    mandatoryPorts.length === 1 && mandatoryPorts[0] === `${web}:443`
+      ? pass('M05.only-443', `the mandatory part publishes only ${web}:443`)
+      : fail('M05.only-443', `published ports of the mandatory part: ${mandatoryPorts.join(', ') || 'none'}; expected only ${web}:443`),
   );
   for (const name of bonus) {
     const published = publishedPorts(services[name] ?? {});
     if (published.includes('80')) out.push(fail(`M05.no-http-${name}`, `${name} publishes port 80 (plain HTTP)`));
   }
-  const conf = p.files.filter((f) => f.path.startsWith('srcs/requirements/nginx/'));
+  const conf = serviceFiles(p, web);
   const protocols = conf.flatMap((f) => grepLines(f, /^\s*ssl_protocols\s/));
-  const unreadConf = p.skipped.filter((s) => s.path.startsWith('srcs/requirements/nginx/'));
+  const unreadConf = p.skipped.filter((s) => inContext(p, web, s.path));
   if (protocols.length === 0 && unreadConf.length > 0) {
     out.push(skip('M05.tls-protocols', `no ssl_protocols line in the nginx files read; ${unreadConf.length} nginx file(s) not read (${unreadConf[0]?.path}: ${unreadConf[0]?.reason})`));
   } else if (protocols.length === 0) out.push(fail('M05.tls-protocols', 'no ssl_protocols line in the nginx configuration'));
@@ -280,27 +296,30 @@ function ports(p: Project, bonus: string[]): CheckResult[] {
 /** Lines of RUN instructions that install packages, joined across continuations. */
 function installs(df: TextFile): string {
   return instructions(df.text)
-    .filter((i) => /^RUN\s/i.test(i) && /\b(apt-get|apt|apk)\s+(install|add)\b/.test(i))
+    // apt-get install, apt-get -y install, apt -y --no-install-recommends install, apk add --no-cache
+    .filter((i) => /^RUN\s/i.test(i) && /\b(apt-get|apt|apk)\b(\s+-{1,2}[\w=-]+)*\s+(install|add)\b/.test(i))
     .join('\n');
 }
 
 function noNginxBesideNginx(p: Project): CheckResult[] {
   const out: CheckResult[] = [];
-  for (const name of ['wordpress', 'mariadb'] as const) {
+  for (const role of ['wordpress', 'mariadb'] as const) {
+    const name = serviceFor(p, role);
     const df = p.dockerfiles.get(name);
     if (!df) {
       const unread = notRead(p, p.dockerfilePaths.get(name));
-      out.push(skip(`M06.no-nginx-${name}`, `no Dockerfile for ${name}${unread ? ` (${unread})` : ''}`));
+      out.push(skip(`M06.no-nginx-${role}`, `no Dockerfile for ${name}${unread ? ` (${unread})` : ''}`));
       continue;
     }
-    const hasNginx = /\bnginx\b/.test(installs(df));
-    out.push(hasNginx ? fail(`M06.no-nginx-${name}`, `${df.path} installs nginx`) : pass(`M06.no-nginx-${name}`, `${name} image installs no nginx`));
+    const hasNginx = /(?<![\w-])nginx(?![\w-])/.test(installs(df));
+    out.push(hasNginx ? fail(`M06.no-nginx-${role}`, `${df.path} installs nginx`) : pass(`M06.no-nginx-${role}`, `${name} image installs no nginx`));
   }
-  const wp = p.dockerfiles.get('wordpress');
+  const wpService = serviceFor(p, 'wordpress');
+  const wp = p.dockerfiles.get(wpService);
   if (wp) {
-    out.push(/php[\d.]*-fpm\b/.test(installs(wp)) ? pass('M06.php-fpm', 'wordpress installs php-fpm') : fail('M06.php-fpm', `${wp.path} does not install php-fpm`));
+    out.push(/(?<![\w-])php[\w.${}]*-fpm(?![\w-])/.test(installs(wp)) ? pass('M06.php-fpm', `${wpService} installs php-fpm`) : fail('M06.php-fpm', `${wp.path} does not install php-fpm`));
   }
-  const fpmListen = p.files.filter((f) => f.path.startsWith('srcs/requirements/wordpress/')).flatMap((f) => grepLines(f, /^\s*listen\s*=/));
+  const fpmListen = serviceFiles(p, wpService).flatMap((f) => grepLines(f, /^\s*listen\s*=/));
   if (fpmListen.length > 0) {
     out.push(fpmListen.some((l) => /(^|[:=\s])9000\s*$/.test(l)) ? pass('M06.fpm-9000', fpmListen[0]?.trim() ?? '') : fail('M06.fpm-9000', 'php-fpm does not listen on 9000', fpmListen[0]));
   }
@@ -312,14 +331,15 @@ function volumes(p: Project): CheckResult[] {
   const declared = p.compose.volumes ?? {};
   const login = p.env.LOGIN ?? p.env.USER ?? '';
   const dataRoot = login ? guestPaths(login).data : '/home/';
-  for (const name of ['mariadb', 'wordpress'] as const) {
+  for (const role of ['mariadb', 'wordpress'] as const) {
+    const name = serviceFor(p, role);
     const mounts = p.compose.services?.[name]?.volumes ?? [];
     const sources = mounts.map((m) => (typeof m === 'string' ? (m.split(':')[0] ?? '') : (m.source ?? '')));
     const named = sources.filter((s) => s !== '' && !s.startsWith('/') && !s.startsWith('.') && !s.startsWith('~'));
     const binds = sources.filter((s) => s.startsWith('/') || s.startsWith('.') || s.startsWith('~'));
-    if (binds.length > 0) out.push(fail(`M07.named-${name}`, `${name} uses a bind mount (${binds[0]}); use a named volume`));
-    else if (named.length === 0) out.push(fail(`M07.named-${name}`, `${name} has no named volume for its data`));
-    else out.push(pass(`M07.named-${name}`, `${name} uses named volume ${named[0]}`));
+    if (binds.length > 0) out.push(fail(`M07.named-${role}`, `${name} uses a bind mount (${binds[0]}); use a named volume`));
+    else if (named.length === 0) out.push(fail(`M07.named-${role}`, `${name} has no named volume for its data`));
+    else out.push(pass(`M07.named-${role}`, `${name} uses named volume ${named[0]}`));
     for (const vol of named) {
       const spec = declared[vol];
       const device = String(spec?.driver_opts?.device ?? '');
@@ -374,7 +394,7 @@ function pid1(p: Project): CheckResult[] {
   }
   const scripts = p.files.filter((f) => /\.(sh|bash)$/.test(f.path) || /^#!/.test(f.text));
   for (const s of scripts.filter((f) => /entrypoint|start|run/i.test(basename(f.path)))) {
-    const owner = serviceOf(s.path);
+    const owner = serviceOf(p, s.path);
     const lines = linesOf(s).filter((l) => !/^\s*#/.test(l));
     const background = lines.filter(runsInBackground);
     const exec = lines.some((l) => /^\s*exec\s+\S/.test(l));
@@ -537,8 +557,62 @@ function textFiles(p: Project): TextFile[] {
   return [...new Map(all.map((f) => [f.path, f])).values()];
 }
 
-/** `srcs/requirements/bonus/redis/tools/x.sh` → `redis`; the script's name when outside a service. */
-function serviceOf(path: string): string {
+/**
+ * The Makefile line that makes `dir` at the project root: a target `dir/…:` or a `mkdir` of it
+ * (projects generate secrets/ and srcs/.env in make, and git-ignore them).
+ */
+function makeRuleFor(makefile: TextFile, dir: string): string | undefined {
+  const lines = linesOf(makefile);
+  const target = lines.find((l) => new RegExp(`^(\\$\\(\\w+\\)/)?${dir}/[^\\s:=]*\\s*:(?!=)`).test(l));
+  if (target) return `target ${target.split(':')[0]?.trim()}`;
+  const mkdir = lines.find((l) => !/^\s*#/.test(l) && new RegExp(`\\bmkdir\\b[^;&|]*(^|[\\s/])${dir}\\b`).test(l));
+  return mkdir ? `\`${mkdir.trim().replace(/^@/, '')}\`` : undefined;
+}
+
+const ROLES = new WeakMap<Project, StaticRoles>();
+
+/** Which service is the web server, WordPress and the database (see static-roles.ts); once per project. */
+function rolesOf(p: Project): StaticRoles {
+  let roles = ROLES.get(p);
+  if (!roles) {
+    roles = staticRoles(
+      Object.entries(p.compose.services ?? {}).map(([name, svc]) => {
+        const df = p.dockerfiles.get(name);
+        return { name, installs: df ? installs(df) : '', image: svc.image ?? '' };
+      }),
+    );
+    ROLES.set(p, roles);
+  }
+  return roles;
+}
+
+/** The service playing `role`, or the role's own name when none does (its rules then fail or skip). */
+function serviceFor(p: Project, role: Role): string {
+  return rolesOf(p).get(role)?.service ?? role;
+}
+
+/** The folder a service is built from: its compose build context, else the subject's layout. */
+function contextOf(p: Project, service: string): string {
+  return p.contexts.get(service) ?? `srcs/requirements/${service}`;
+}
+
+function inContext(p: Project, service: string, path: string): boolean {
+  const context = contextOf(p, service);
+  return context === '.' || path.startsWith(`${context}/`);
+}
+
+/** The files read in a service's build context (srcs/nginx/, srcs/containers/web/ …). */
+function serviceFiles(p: Project, service: string): TextFile[] {
+  return p.files.filter((f) => inContext(p, service, f.path));
+}
+
+/**
+ * The service whose build context holds the file (the deepest one), then the subject's layout
+ * (`srcs/requirements/bonus/redis/tools/x.sh` → `redis`), then the script's own name.
+ */
+function serviceOf(p: Project, path: string): string {
+  const owners = [...p.contexts].filter(([, context]) => context !== '.' && path.startsWith(`${context}/`)).sort((a, b) => b[1].length - a[1].length);
+  if (owners[0]) return owners[0][0];
   const m = /^srcs\/requirements\/(?:bonus\/)?([^/]+)\//.exec(path);
   return m?.[1] && m[1] !== 'tools' && m[1] !== 'bonus' ? m[1] : basename(path);
 }

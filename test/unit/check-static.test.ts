@@ -43,6 +43,7 @@ const violations: [string, string, (dir: string) => Promise<void>][] = [
   ['a ready-made image', 'M03.build-nginx', (d) => editCompose(d, (c) => void delete c.services.nginx?.build)],
   ['FROM another image', 'M03.from-nginx', (d) => edit(d, 'srcs/requirements/nginx/Dockerfile', (t) => t.replace(/^FROM debian:bookworm/m, 'FROM nginx:1.27'))],
   ['FROM the newest Debian', 'M03.from-mariadb', (d) => edit(d, 'srcs/requirements/mariadb/Dockerfile', (t) => t.replace(/^FROM debian:bookworm/m, 'FROM debian:trixie'))],
+  ['nginx in the wordpress image through apt-get -y install', 'M06.no-nginx-wordpress', (d) => edit(d, 'srcs/requirements/wordpress/Dockerfile', (t) => `${t}\nRUN apt-get -y install --no-install-recommends nginx\n`)],
   ['FROM a floating alias (oldstable)', 'M03.from-mariadb', (d) => edit(d, 'srcs/requirements/mariadb/Dockerfile', (t) => t.replace(/^FROM debian:bookworm/m, 'FROM debian:oldstable'))],
   ['FROM without a tag (latest)', 'M04.no-latest', (d) => edit(d, 'srcs/requirements/nginx/Dockerfile', (t) => t.replace(/^FROM debian:bookworm/m, 'FROM debian'))],
   ['an ARG default that floats', 'M03.from-nginx', (d) => edit(d, 'srcs/requirements/nginx/Dockerfile', (t) => t.replace(/^FROM debian:bookworm/m, 'ARG SUITE=stable\nFROM debian:${SUITE}'))],
