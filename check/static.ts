@@ -431,17 +431,28 @@ export function passwordAssignment(line: string): { value: string; start: number
 function secrets(p: Project): CheckResult[] {
   const out: CheckResult[] = [];
   const leaks: string[] = [];
-  const candidates = [...p.dockerfiles.values(), ...(p.composeFile ? [p.composeFile] : []), ...(p.envFile ? [p.envFile] : [])];
-  for (const f of candidates) {
-    for (const line of linesOf(f)) {
-      const m = passwordAssignment(line);
-      if (m && !/^\/run\/secrets\/|^\.{0,2}\/|_FILE$|secrets\//.test(m.value) && !/_FILE\s*[=:]/.test(line) && !/^\s*#/.test(line)) {
-        // The evidence shows where, never the value itself.
-        leaks.push(`${f.path}: ${(line.slice(0, m.start) + '***' + line.slice(m.start + m.value.length)).trim()}`);
-      }
+  // Where KEY: value and KEY=value are settings by nature: any such line is looked at.
+  const loose = new Set<TextFile>([...p.dockerfiles.values(), ...(p.composeFile ? [p.composeFile] : []), ...(p.envFile ? [p.envFile] : [])]);
+  for (const f of passwordCandidates(p)) {
+    for (const [i, line] of linesOf(f).entries()) {
+      if (/^\s*(#|--|\/\/)/.test(line)) continue;
+      const leak = passwordLeak(line, !loose.has(f));
+      // The evidence shows where and which, never the value itself.
+      if (leak) leaks.push(`${f.path}:${i + 1}: ${leak}`);
     }
   }
-  out.push(leaks.length === 0 ? pass('M12.no-passwords', 'no password literal in Dockerfiles, compose file or .env') : fail('M12.no-passwords', 'a password is written in a file', leaks[0]));
+  // A build argument ends up in the image's history (docker history shows it), secret or not.
+  for (const df of p.dockerfiles.values()) {
+    for (const [i, line] of linesOf(df).entries()) {
+      const arg = /^\s*ARG\s+(\w*(PASSWORD|PASSWD|PASS|PWD|SECRET)\w*)/i.exec(line);
+      if (arg) leaks.push(`${df.path}:${i + 1}: ARG ${arg[1]} (a build argument is kept in the image's history)`);
+    }
+  }
+  out.push(
+    leaks.length === 0
+      ? pass('M12.no-passwords', 'no password literal in any file read (Dockerfiles, compose, .env, scripts, configs, SQL, docs)')
+      : fail('M12.no-passwords', `a password is written in a file${leaks.length > 1 ? ` (${leaks.length} places)` : ''}`, leaks.slice(0, 3).join('; ')),
+  );
 
   const declared = Object.entries(p.compose.secrets ?? {});
   out.push(
@@ -457,6 +468,45 @@ function secrets(p: Project): CheckResult[] {
     out.push(tracked.length === 0 ? pass('M12.secrets-untracked', 'neither secrets/ nor srcs/.env is tracked by git') : fail('M12.secrets-untracked', `${tracked.length} secret file(s) tracked by git`, tracked[0]));
   }
   return out;
+}
+
+/** What M12 reads: every text file read, limited to what git tracks (and srcs/.env) when that is known. */
+function passwordCandidates(p: Project): TextFile[] {
+  const all = [...textFiles(p), ...p.docs.values(), ...(p.envFile ? [p.envFile] : [])];
+  const unique = [...new Map(all.map((f) => [f.path, f])).values()];
+  if (p.tracked === undefined) return unique;
+  const tracked = new Set(p.tracked);
+  return unique.filter((f) => tracked.has(f.path) || f.path === 'srcs/.env' || f === p.envFile);
+}
+
+/** Names that hold where a password is, not the password: DB_PASSWORD_FILE, PASSWORD_FILES, SECRETS_DIR. */
+const NAMES_A_PATH = /_(FILES?|PATH|DIR)$/i;
+// In scripts, SQL, PHP and docs an assignment must be the whole line with a literal value: prose
+// ("check the secrets: section") and code that reads a file ($password = file_get_contents(…)) are not.
+const SHELL_ASSIGNMENT = /^\s*(?:export\s+|readonly\s+|local\s+|declare\s+(?:-\w+\s+)?)?([A-Za-z_]\w*)=("[^"$`]{3,}"|'[^']{3,}'|[^\s"'$`(<{*]{3,})\s*(?:#.*)?$/;
+const PASSWORD_NAME = /PASSWORD|PASSWD|PASS|PWD|(^|_)SECRET(_|$)/i;
+const PHP_DEFINE = /define\(\s*['"](\w*(?:PASSWORD|PASS)\w*)['"]\s*,\s*['"]([^'"$]{3,})['"]/i;
+const SQL_IDENTIFIED = /IDENTIFIED\s+(?:WITH\s+\w+\s+)?BY\s+(?:PASSWORD\s+)?["']([^"'$]{3,})["']/i;
+
+/**
+ * `DB_PASS=***` (which variable, value masked) when the line writes a password literally, else
+ * undefined. `strict` for files that are not Dockerfiles, compose or .env (see SHELL_ASSIGNMENT).
+ */
+export function passwordLeak(line: string, strict = false): string | undefined {
+  if (strict) {
+    const a = SHELL_ASSIGNMENT.exec(line);
+    if (a && PASSWORD_NAME.test(a[1] ?? '') && !NAMES_A_PATH.test(a[1] ?? '') && !/^["']?(\/|\.{1,2}\/)/.test(a[2] ?? '')) return `${a[1]}=***`;
+  } else {
+    const m = passwordAssignment(line);
+    if (m && !/^\/run\/secrets\/|^\.{0,2}\/|_FILE$|secrets\//.test(m.value) && !/_FILES?\s*[=:]/.test(line)) {
+      const name = /(\w+)\s*[=:]\s*["']?$/.exec(line.slice(0, m.start))?.[1] ?? 'a password';
+      if (!NAMES_A_PATH.test(name)) return `${name}=***`;
+    }
+  }
+  const php = PHP_DEFINE.exec(line);
+  if (php) return `define('${php[1]}', '***')`;
+  if (SQL_IDENTIFIED.test(line)) return "IDENTIFIED BY '***'";
+  return undefined;
 }
 
 function docs(p: Project): CheckResult[] {

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { interpolate } from '../../check/project.js';
-import { checkStatic, passwordAssignment, runsInBackground } from '../../check/static.js';
+import { checkStatic, passwordAssignment, passwordLeak, runsInBackground } from '../../check/static.js';
 import { tempDir } from '../helpers/temp.js';
 
 // Each fixture is labctl's own compose/ with one small edit made at test time; `check --static`
@@ -70,6 +70,10 @@ const violations: [string, string, (dir: string) => Promise<void>][] = [
     await execa('git', ['init', '-q'], { cwd: d });
     await execa('git', ['add', '-f', 'secrets/db_password.txt'], { cwd: d });
   }],
+  ['a password in an entrypoint script', 'M12.no-passwords', (d) => edit(d, 'srcs/requirements/mariadb/tools/entrypoint.sh', (t) => `${t}\nDB_PASS=hunter2secret\n`)],
+  ['a password in a committed .sql file', 'M12.no-passwords', async (d) => writeFile(join(d, 'srcs/requirements/mariadb/conf/init.sql'), "CREATE USER 'wp'@'%' IDENTIFIED BY 'hunter2secret';\n")],
+  ['a password as a build argument', 'M12.no-passwords', (d) => edit(d, 'srcs/requirements/wordpress/Dockerfile', (t) => `${t}\nARG FTP_PASSWORD\n`)],
+  ['a password in wp-config.php', 'M12.no-passwords', async (d) => writeFile(join(d, 'srcs/requirements/wordpress/conf/wp-config.php'), "<?php\ndefine('DB_PASSWORD', 'hunter2secret');\n")],
   ['README first line', 'M14.readme-first-line', (d) => edit(d, 'README.md', (t) => t.replace(/^[^\n]*/, '# Inception'))],
   ['README without Resources', 'M14.readme-sections', (d) => edit(d, 'README.md', (t) => t.replace(/^#+\s*Resources.*$/im, '## Links'))],
   ['no DEV_DOC.md', 'M14.dev-doc', (d) => rm(join(d, 'DEV_DOC.md'))],
@@ -103,6 +107,23 @@ describe('labctl check --static', () => {
     const results = await checkStatic(dir);
     expect(results.filter((r) => r.verdict === 'fail')).toEqual([]);
     expect(results.find((r) => r.id === 'M03.from-nginx')).toMatchObject({ verdict: 'pass' });
+  });
+
+  it('a password leak names the file, the line and the variable, never the value', async () => {
+    const dir = await copyProject();
+    await edit(dir, 'srcs/requirements/mariadb/tools/entrypoint.sh', (t) => `${t}\nexport DB_PASS="hunter2secret"\n`);
+    const leak = (await checkStatic(dir)).find((r) => r.id === 'M12.no-passwords');
+    const lines = (await readFile(join(dir, 'srcs/requirements/mariadb/tools/entrypoint.sh'), 'utf8')).split('\n').length - 1;
+    expect(leak).toMatchObject({ verdict: 'fail', evidence: `srcs/requirements/mariadb/tools/entrypoint.sh:${lines}: DB_PASS=***` });
+    expect(JSON.stringify(leak)).not.toContain('hunter2secret');
+  });
+
+  it.each([
+    ['PASSWORD_FILES=(a.txt b.txt)'], ['$password = file_get_contents($secret);'], ['  die "check the secrets: section of the file"'],
+    ['DB_PASSWORD_FILE=/run/secrets/db_password'], ['WP_ADMIN_PASSWORD="$(cat /run/secrets/wp_admin)"'], ["define('DB_PASSWORD', getenv('DB_PASSWORD'));"],
+    ['mysql -e "CREATE USER wp IDENTIFIED BY \'${DB_PASS}\'"'], ['PASS=<your password here>'],
+  ])('is no password literal in a script or doc: %s', (line) => {
+    expect(passwordLeak(line, true)).toBeUndefined();
   });
 
   it('a base chosen at build time (ARG without default) is a skip naming the variable', async () => {
