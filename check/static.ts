@@ -4,7 +4,8 @@ import { loadProject, MAX_FILES, type Project, type ServiceSpec, type SkippedFil
 import { MANDATORY, type Role } from './role-names.js';
 import { staticRoleLabel, staticRoles, type StaticRoles } from './static-roles.js';
 import { judgeBase, latestTags, parseFrom, parseImageRef, resolveArgs } from './image-ref.js';
-import { fail, pass, skip, type CheckResult } from './types.js';
+import { judgePid1 } from './pid1.js';
+import { fail, pass, result, skip, type CheckResult } from './types.js';
 import { guestPaths } from '../core/guest-paths.js';
 
 // `labctl check --static DIR`: everything of M01–M14 (and B01–B05) that can be read from files,
@@ -380,27 +381,20 @@ function restart(p: Project): CheckResult[] {
 function pid1(p: Project): CheckResult[] {
   const out: CheckResult[] = [];
   const hits: string[] = [];
-  for (const f of textFiles(p)) {
+  // What containers run: the Dockerfiles and the files of the build contexts. A `tail -f` in the
+  // Makefile's logs target is the student's terminal, not a container's PID 1.
+  const inImages = [...new Map([...p.dockerfiles.values(), ...[...p.contexts.keys()].flatMap((s) => serviceFiles(p, s))].map((f) => [f.path, f])).values()];
+  for (const f of inImages) {
     for (const [re, label] of FORBIDDEN_WAITS) for (const l of grepLines(f, re)) hits.push(`${f.path}: ${label}: ${l.trim()}`);
   }
-  out.push(hits.length === 0 ? pass('M10.no-waiting-loops', 'no tail -f, sleep infinity or endless loop') : fail('M10.no-waiting-loops', `${hits.length} forbidden wait(s)`, hits[0]));
+  out.push(hits.length === 0 ? pass('M10.no-waiting-loops', 'no tail -f, sleep infinity or endless loop in what the images run') : fail('M10.no-waiting-loops', `${hits.length} forbidden wait(s)`, hits[0]));
 
   for (const [name, df] of p.dockerfiles) {
-    const last = instructions(df.text).filter((i) => /^(CMD|ENTRYPOINT)\s/i.test(i));
-    const cmd = last.at(-1) ?? '';
-    if (!cmd) out.push(skip(`M10.pid1-${name}`, `${df.path} has no CMD/ENTRYPOINT (the base image's shell would be PID 1)`));
-    else if (/^(CMD|ENTRYPOINT)\s+(\[\s*"(\/bin\/)?(ba)?sh"\s*\]|(\/bin\/)?(ba)?sh\s*)$/i.test(cmd)) out.push(fail(`M10.pid1-${name}`, 'a bare shell is PID 1', cmd));
-    else out.push(pass(`M10.pid1-${name}`, cmd.replace(/\s+/g, ' ')));
-  }
-  const scripts = p.files.filter((f) => /\.(sh|bash)$/.test(f.path) || /^#!/.test(f.text));
-  for (const s of scripts.filter((f) => /entrypoint|start|run/i.test(basename(f.path)))) {
-    const owner = serviceOf(p, s.path);
-    const lines = linesOf(s).filter((l) => !/^\s*#/.test(l));
-    const background = lines.filter(runsInBackground);
-    const exec = lines.some((l) => /^\s*exec\s+\S/.test(l));
-    if (background.length > 0) out.push(fail(`M10.no-background-${owner}`, `${s.path} starts a process in the background`, background[0]?.trim()));
-    if (!exec) out.push(fail(`M10.exec-${owner}`, `${s.path} does not exec the daemon (it would stay PID 1 itself)`));
-    else out.push(pass(`M10.exec-${owner}`, `${s.path} execs the daemon`));
+    const svc = p.compose.services?.[name] ?? {};
+    const context = contextOf(p, name);
+    const files = serviceFiles(p, name).map((f) => ({ path: context === '.' ? f.path : f.path.slice(context.length + 1), text: f.text, shown: f.path }));
+    const v = judgePid1({ dockerfile: df.text, context: files, composeEntrypoint: svc.entrypoint, composeCommand: svc.command });
+    out.push(result(`M10.pid1-${name}`, v.verdict, v.reason, v.evidence ?? df.path));
   }
   return out;
 }
@@ -656,17 +650,3 @@ function serviceFiles(p: Project, service: string): TextFile[] {
   return p.files.filter((f) => inContext(p, service, f.path));
 }
 
-/**
- * The service whose build context holds the file (the deepest one), then the subject's layout
- * (`srcs/requirements/bonus/redis/tools/x.sh` → `redis`), then the script's own name.
- */
-function serviceOf(p: Project, path: string): string {
-  const owners = [...p.contexts].filter(([, context]) => context !== '.' && path.startsWith(`${context}/`)).sort((a, b) => b[1].length - a[1].length);
-  if (owners[0]) return owners[0][0];
-  const m = /^srcs\/requirements\/(?:bonus\/)?([^/]+)\//.exec(path);
-  return m?.[1] && m[1] !== 'tools' && m[1] !== 'bonus' ? m[1] : basename(path);
-}
-
-function basename(path: string): string {
-  return path.split('/').at(-1) ?? path;
-}

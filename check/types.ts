@@ -34,6 +34,6 @@ export const pass = (id: string, reason: string, evidence?: string): CheckResult
 export const fail = (id: string, reason: string, evidence?: string): CheckResult => result(id, 'fail', reason, evidence);
 export const skip = (id: string, reason: string, evidence?: string): CheckResult => result(id, 'skip', reason, evidence);
 
-function result(id: string, verdict: CheckVerdict, reason: string, evidence: string | undefined): CheckResult {
+export function result(id: string, verdict: CheckVerdict, reason: string, evidence: string | undefined): CheckResult {
   return { id, rule: id.split('.')[0] ?? id, verdict, reason, ...(evidence === undefined ? {} : { evidence }) };
 }

@@ -1,0 +1,288 @@
+// M10 from the files: what becomes PID 1 of a service's container, followed the way Docker starts
+// it — compose's entrypoint:/command: over the Dockerfile's ENTRYPOINT/CMD, exec form or shell
+// form, into the script that COPY put at that path, down to the script's last command. PID 1 must
+// be the daemon itself: a script that ends in `exec <daemon>` (or `exec "$@"` with the daemon as
+// CMD) passes; a shell that stays (no exec, several commands in shell form, a loop, a wait) fails.
+
+export interface ContextFile {
+  /** Path relative to the build context, '/'-separated. */
+  path: string;
+  text: string;
+  /** As shown to the user (relative to the project). */
+  shown: string;
+}
+
+export interface Pid1Input {
+  dockerfile: string;
+  /** The files of the build context that were read. */
+  context: readonly ContextFile[];
+  /** compose's entrypoint: and command:, when set (string or list). */
+  composeEntrypoint?: string | string[] | null | undefined;
+  composeCommand?: string | string[] | null | undefined;
+}
+
+export interface Pid1Verdict {
+  verdict: 'pass' | 'fail' | 'skip';
+  reason: string;
+  evidence?: string;
+}
+
+const SHELLS = /^(\/usr)?(\/bin\/)?(sh|bash|dash|ash|zsh)$/;
+const WAITERS: [RegExp, string][] = [
+  [/^(\S*\/)?tail$/, 'tail'],
+  [/^(\S*\/)?sleep$/, 'sleep'],
+  [/^(\S*\/)?wait$/, 'wait'],
+  [/^(\S*\/)?(cat|true|yes)$/, 'a command that only waits or ends'],
+];
+const INITS = /^(\S*\/)?(tini|dumb-init|catatonit)$/;
+/** Programs that change user and exec their command: PID 1 is what they run. */
+const USER_SWITCHERS: Record<string, number> = { setpriv: 0, gosu: 1, 'su-exec': 1, chpst: 0 };
+/** Shell constructs that end a block: the command before them is what the script ends with. */
+const BLOCK_END = /^(fi|esac|\}|;;|then|else|do|\))$/;
+const MAX_DEPTH = 4;
+
+/** Dockerfile instructions of the last stage, continuations joined, comments dropped. */
+function finalStage(dockerfile: string): string[] {
+  const lines = dockerfile.replace(/\\\r?\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const lastFrom = lines.map((l) => /^FROM\s/i.test(l)).lastIndexOf(true);
+  return lines.slice(lastFrom + 1);
+}
+
+/** `["a", "b"]` → [a, b]; undefined when the text is not a JSON array of strings (shell form). */
+function execForm(text: string): string[] | undefined {
+  const t = text.trim();
+  if (!t.startsWith('[')) return undefined;
+  try {
+    const v = JSON.parse(t) as unknown;
+    return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Words of a command line as a POSIX shell splits them (quotes, backslashes); no expansion. */
+export function shellWords(text: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] ?? '';
+    if (c === "'") {
+      const end = text.indexOf("'", i + 1);
+      word += text.slice(i + 1, end === -1 ? text.length : end);
+      i = end === -1 ? text.length : end;
+      inWord = true;
+    } else if (c === '"') {
+      let j = i + 1;
+      for (; j < text.length && text[j] !== '"'; j++) {
+        if (text[j] === '\\' && j + 1 < text.length) j++;
+        word += text[j] ?? '';
+      }
+      i = j;
+      inWord = true;
+    } else if (c === '\\' && i + 1 < text.length) {
+      word += text[++i] ?? '';
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}
+
+/** Where COPY/ADD put each file of the context in the image: image path → context file. */
+function copiedFiles(stage: readonly string[], context: readonly ContextFile[]): Map<string, ContextFile> {
+  const out = new Map<string, ContextFile>();
+  let workdir = '/';
+  for (const line of stage) {
+    const wd = /^WORKDIR\s+(\S+)/i.exec(line);
+    if (wd?.[1]) workdir = wd[1].startsWith('/') ? wd[1] : `${workdir.replace(/\/$/, '')}/${wd[1]}`;
+    const m = /^(COPY|ADD)\s+(.*)$/i.exec(line);
+    if (!m) continue;
+    const args = (execForm(m[2] ?? '') ?? shellWords(m[2] ?? '')).filter((a) => !a.startsWith('--'));
+    if (/--from=/i.test(m[2] ?? '') || args.length < 2) continue;
+    const sources = args.slice(0, -1);
+    let dest = args.at(-1) ?? '';
+    if (!dest.startsWith('/')) dest = `${workdir.replace(/\/$/, '')}/${dest}`;
+    const destIsDir = dest.endsWith('/') || sources.length > 1;
+    for (const src of sources) {
+      const clean = src.replace(/^\.\//, '').replace(/\/$/, '');
+      for (const f of context) {
+        if (clean === '.' || f.path === clean) {
+          const inImage = f.path === clean ? (destIsDir ? `${dest.replace(/\/$/, '')}/${basename(f.path)}` : dest) : `${dest.replace(/\/$/, '')}/${f.path}`;
+          out.set(inImage, f);
+        } else if (f.path.startsWith(`${clean}/`)) {
+          out.set(`${dest.replace(/\/$/, '')}/${f.path.slice(clean.length + 1)}`, f);
+        } else if (/[*?]/.test(clean) && globMatch(clean, f.path)) {
+          out.set(`${dest.replace(/\/$/, '')}/${basename(f.path)}`, f);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function globMatch(pattern: string, path: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+  return re.test(path);
+}
+
+function basename(path: string): string {
+  return path.split('/').at(-1) ?? path;
+}
+
+function composeArgv(value: string | string[] | null | undefined): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  // compose splits a string command like a shell would, but runs no shell.
+  return Array.isArray(value) ? value : shellWords(value);
+}
+
+/** The argv Docker starts, and how it came to be, for the evidence. */
+export function startArgv(input: Pid1Input): { argv: string[]; from: string } {
+  const stage = finalStage(input.dockerfile);
+  const last = (kw: string) => stage.filter((l) => new RegExp(`^${kw}\\s`, 'i').test(l)).at(-1)?.replace(new RegExp(`^${kw}\\s+`, 'i'), '');
+  const toArgv = (text: string | undefined) => (text === undefined ? [] : (execForm(text) ?? ['/bin/sh', '-c', text]));
+  const entry = composeArgv(input.composeEntrypoint) ?? toArgv(last('ENTRYPOINT'));
+  // Setting entrypoint: in compose drops the image's CMD (Docker resets it with a new entrypoint).
+  const cmd = composeArgv(input.composeCommand) ?? (input.composeEntrypoint !== undefined && input.composeEntrypoint !== null ? [] : toArgv(last('CMD')));
+  const from = [input.composeEntrypoint != null ? 'compose entrypoint' : last('ENTRYPOINT') ? 'ENTRYPOINT' : '', input.composeCommand != null ? 'compose command' : cmd.length > 0 ? 'CMD' : ''].filter(Boolean).join(' + ');
+  // A shell-form ENTRYPOINT ignores CMD.
+  const argv = entry[0] === '/bin/sh' && entry[1] === '-c' && execForm(last('ENTRYPOINT') ?? '') === undefined && input.composeEntrypoint == null && entry.length === 3 ? entry : [...entry, ...cmd];
+  return { argv, from };
+}
+
+export function judgePid1(input: Pid1Input): Pid1Verdict {
+  const { argv, from } = startArgv(input);
+  const shown = argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ');
+  if (argv.length === 0) return { verdict: 'skip', reason: "no CMD/ENTRYPOINT: the base image's own (a shell) would be PID 1" };
+  const copied = copiedFiles(finalStage(input.dockerfile), input.context);
+  return judgeArgv(argv, copied, 0, `${from}: ${shown}`);
+}
+
+function judgeArgv(argv: readonly string[], copied: ReadonlyMap<string, ContextFile>, depth: number, evidence: string): Pid1Verdict {
+  const [program = '', ...args] = argv;
+  if (INITS.test(program)) {
+    const rest = args[0] === '--' ? args.slice(1) : args.filter((a, i) => i > 0 || !a.startsWith('-'));
+    return rest.length === 0 ? { verdict: 'fail', reason: `${program} has nothing to run`, evidence } : judgeArgv(rest, copied, depth, evidence);
+  }
+  const switcher = USER_SWITCHERS[basename(program)];
+  if (switcher !== undefined) {
+    // setpriv --reuid=x … cmd; gosu user cmd: the first word after the options (and the user).
+    const rest = args.filter((a) => !a.startsWith('-')).slice(switcher);
+    const at = rest.length === 0 ? -1 : args.indexOf(rest[0] ?? '');
+    return at === -1 ? { verdict: 'fail', reason: `${program} has nothing to run`, evidence } : judgeArgv(args.slice(at), copied, depth, evidence);
+  }
+  for (const [re, what] of WAITERS) {
+    if (re.test(program)) return { verdict: 'fail', reason: `PID 1 only waits: ${[program, ...args].join(' ')} (${what})`, evidence };
+  }
+  if (SHELLS.test(program)) {
+    const c = args.indexOf('-c');
+    if (c !== -1) {
+      const script = args[c + 1] ?? '';
+      return judgeScript({ text: script, shown: `${program} -c`, args: args.slice(c + 3) }, copied, depth, evidence);
+    }
+    const file = args.find((a) => !a.startsWith('-'));
+    if (file === undefined) return { verdict: 'fail', reason: `a bare shell is PID 1 (${program})`, evidence };
+    const found = lookUp(file, copied);
+    if (!found) return { verdict: 'skip', reason: `${program} runs ${file}, which is not a file of the build context that COPY puts there`, evidence };
+    return judgeScript({ text: found.text, shown: found.shown, args: args.slice(args.indexOf(file) + 1) }, copied, depth, evidence);
+  }
+  const found = lookUp(program, copied);
+  if (found && (/^#!/.test(found.text) || /\.(sh|bash)$/.test(found.path))) {
+    const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(found.text)?.slice(1).filter(Boolean) ?? [];
+    const interpreter = shebang[0] === '/usr/bin/env' ? (shebang[1] ?? '') : (shebang[0] ?? 'sh');
+    if (shebang.length > 0 && !SHELLS.test(interpreter.replace(/^\/usr\/bin\/|^\/bin\//, '/bin/'))) return { verdict: 'pass', reason: `PID 1 is ${program}, a ${basename(interpreter)} program`, evidence };
+    return judgeScript({ text: found.text, shown: found.shown, args }, copied, depth, evidence);
+  }
+  if (/\.(sh|bash)$/.test(program)) return { verdict: 'skip', reason: `PID 1 is ${program}, which is not a file of the build context that COPY puts there`, evidence };
+  return { verdict: 'pass', reason: `PID 1 is ${basename(program)}`, evidence };
+}
+
+function lookUp(path: string, copied: ReadonlyMap<string, ContextFile>): ContextFile | undefined {
+  if (copied.has(path)) return copied.get(path);
+  // A bare name is found on PATH: any COPY destination with that file name in a bin folder.
+  if (!path.includes('/')) for (const [dest, f] of copied) if (basename(dest) === path && /\/s?bin\//.test(dest)) return f;
+  if (path.startsWith('./')) for (const [dest, f] of copied) if (dest.endsWith(path.slice(1))) return f;
+  return undefined;
+}
+
+/** Logical lines of a shell script: continuations joined, comments and blank lines dropped. */
+function scriptLines(text: string): string[] {
+  return text
+    .replace(/\\\r?\n/g, ' ')
+    .split('\n')
+    .map((l) => l.replace(/(^|\s)#.*$/, '').trim())
+    .filter((l) => l !== '' && !/^#!/.test(l));
+}
+
+/** The commands of a line, split on ; && || | and & outside quotes; `background` for a trailing &. */
+export function commandsOf(line: string): { text: string; background: boolean }[] {
+  const out: { text: string; background: boolean }[] = [];
+  let current = '';
+  let quote: string | undefined;
+  const push = (background: boolean) => {
+    if (current.trim() !== '') out.push({ text: current.trim(), background });
+    current = '';
+  };
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i] ?? '';
+    if (quote) {
+      if (c === '\\' && quote === '"') current += c + (line[++i] ?? '');
+      else {
+        if (c === quote) quote = undefined;
+        current += c;
+      }
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      quote = c;
+      current += c;
+    } else if (c === '\\') {
+      current += c + (line[++i] ?? '');
+    } else if (c === ';' || ((c === '&' || c === '|') && line[i + 1] === c)) {
+      push(false);
+      if (c !== ';') i++;
+    } else if (c === '|') {
+      push(false);
+    } else if (c === '&' && line[i + 1] !== '>' && line[i - 1] !== '>') {
+      push(true);
+    } else current += c;
+  }
+  push(false);
+  return out;
+}
+
+function judgeScript(script: { text: string; shown: string; args: readonly string[] }, copied: ReadonlyMap<string, ContextFile>, depth: number, evidence: string): Pid1Verdict {
+  if (depth >= MAX_DEPTH) return { verdict: 'skip', reason: `${script.shown}: too many scripts deep to follow`, evidence };
+  const lines = scriptLines(script.text);
+  // Heredoc bodies and function bodies are not followed; the last top-level command decides.
+  const commands = lines.flatMap(commandsOf).filter((c) => !BLOCK_END.test(c.text) && !/^(if|elif|while|until|for|case)\b/.test(c.text) && !/^\w+\s*\(\)\s*\{?$/.test(c.text));
+  const lastLine = lines.at(-1) ?? '';
+  if (/^done\b/.test(lastLine)) {
+    const header = [...lines].reverse().find((l) => /^(while|until|for)\b/.test(l)) ?? 'a loop';
+    return { verdict: 'fail', reason: `${script.shown} ends in a loop (${header.slice(0, 60)}): the shell stays PID 1`, evidence };
+  }
+  const lastCommand = commands.at(-1);
+  if (lastCommand === undefined) return { verdict: 'fail', reason: `${script.shown} runs nothing: the shell exits or stays`, evidence };
+  const last = lastCommand.text;
+  const words = shellWords(last);
+  if (words[0] === 'exec') {
+    const target = words.slice(1);
+    if (target.length === 0) return { verdict: 'fail', reason: `${script.shown} ends with a bare exec`, evidence };
+    // exec "$@" runs what the script was given (CMD, or compose's command)
+    const resolved = target.flatMap((w) => (w === '$@' || w === '${@}' ? [...script.args] : [w]));
+    if (resolved.length === 0) return { verdict: 'fail', reason: `${script.shown} ends with exec "$@" but is given no command`, evidence };
+    return judgeArgv(resolved, copied, depth + 1, evidence);
+  }
+  if (lastCommand.background) return { verdict: 'fail', reason: `${script.shown} ends by starting ${words[0] ?? 'a process'} in the background: the shell is PID 1`, evidence };
+  for (const [re, what] of WAITERS) {
+    if (re.test(words[0] ?? '')) return { verdict: 'fail', reason: `${script.shown} ends waiting: ${last.slice(0, 60)} (${what})`, evidence };
+  }
+  return { verdict: 'fail', reason: `${script.shown} ends with \`${last.slice(0, 60)}\` without exec: the shell stays PID 1 and the daemon is its child`, evidence };
+}
