@@ -4,6 +4,7 @@ import { loadProject, MAX_FILES, type Project, type ServiceSpec, type SkippedFil
 import { MANDATORY, type Role } from './role-names.js';
 import { staticRoleLabel, staticRoles, type StaticRoles } from './static-roles.js';
 import { judgeBase, latestTags, parseFrom, parseImageRef, resolveArgs } from './image-ref.js';
+import { goalStartsStack, parseMakefile } from './makefile.js';
 import { judgePid1 } from './pid1.js';
 import { fail, pass, result, skip, type CheckResult } from './types.js';
 import { guestPaths } from '../core/guest-paths.js';
@@ -134,11 +135,15 @@ function layout(p: Project): CheckResult[] {
   const out: CheckResult[] = [];
   out.push(p.makefile ? pass('M01.makefile', 'Makefile at the project root') : fail('M01.makefile', notRead(p, 'Makefile') || 'no Makefile at the project root'));
   if (p.makefile) {
-    const firstTarget = /^([A-Za-z0-9_.-]+)\s*:(?!=)/m.exec(p.makefile.text.replace(/^\.PHONY.*$/gm, ''))?.[1];
+    const mk = parseMakefile(p.makefile.text);
+    const goal = mk.defaultGoal;
+    const reach = goal === undefined ? undefined : goalStartsStack(mk, goal);
     out.push(
-      firstTarget && firstTarget !== '.PHONY'
-        ? pass('M01.make-default', `default target "${firstTarget}"`, `Makefile: ${firstTarget}:`)
-        : fail('M01.make-default', 'the Makefile has no default target'),
+      goal === undefined || reach === undefined
+        ? fail('M01.make-default', 'the Makefile has no default target')
+        : reach.starts
+          ? pass('M01.make-default', `default target "${goal}" builds and starts the stack`, `Makefile: ${reach.evidence}`)
+          : fail('M01.make-default', `the default target "${goal}" does not start the stack: no docker compose up in it or in ${reach.visited.length - 1} goal(s) it needs`, reach.evidence),
     );
   }
   out.push(p.composePath ? pass('M01.compose-file', p.composePath) : fail('M01.compose-file', 'no srcs/docker-compose.yml'));
