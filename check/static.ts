@@ -64,6 +64,7 @@ export async function checkStatic(dir: string, opts: StaticOptions = {}): Promis
     ['M08', () => network(p)],
     ['M09', () => restart(p)],
     ['M10', () => pid1(p)],
+    ['M11', () => wordpressUsers(p)],
     ['M12', () => secrets(p)],
     ['M14', () => docs(p)],
     ['B00', () => bonusServices(p, bonus)],
@@ -466,6 +467,40 @@ function secrets(p: Project): CheckResult[] {
     const tracked = p.tracked.filter((f) => (/^secrets\//.test(f) && !/\/\.gitkeep$|README/.test(f)) || f === 'srcs/.env');
     out.push(tracked.length === 0 ? pass('M12.secrets-untracked', 'neither secrets/ nor srcs/.env is tracked by git') : fail('M12.secrets-untracked', `${tracked.length} secret file(s) tracked by git`, tracked[0]));
   }
+  return out;
+}
+
+// Variables that name the WordPress administrator (WP_ADMIN_USER, WORDPRESS_ADMIN_LOGIN, ADMIN_NAME …)
+const ADMIN_NAME_VAR = /^(?:\w*_)?ADMIN(?:ISTRATOR)?_?(?:USER(?:NAME)?|LOGIN|NAME)$/i;
+const CREATES_USER = /\bwp\s+user\s+create\b|\bwp_(?:insert|create)_user\s*\(/;
+const INSTALLS_SITE = /\bwp\s+core\s+install\b|\bwp_install\s*\(/;
+
+/**
+ * M11 from the files: the administrator's name, where it is written (the .env, or a literal
+ * --admin_user), must not contain admin; a second user must be created (wp user create,
+ * wp_insert_user), or only the administrator exists. Not found is a skip: the live check decides.
+ */
+// Ids of their own: the live check's M11.admin-name and M11.two-users read the database itself.
+function wordpressUsers(p: Project): CheckResult[] {
+  const out: CheckResult[] = [];
+  const wp = serviceFiles(p, serviceFor(p, 'wordpress'));
+  const named: { value: string; where: string }[] = [];
+  for (const [key, value] of Object.entries(p.env)) if (ADMIN_NAME_VAR.test(key) && value.trim() !== '') named.push({ value: value.trim(), where: `${p.envSource ?? '.env'}: ${key}` });
+  for (const f of wp) {
+    for (const [i, line] of linesOf(f).entries()) {
+      const flag = /--admin_user[= ]["']?([^\s"'$]+)/.exec(line);
+      if (flag?.[1]) named.push({ value: flag[1], where: `${f.path}:${i + 1}: --admin_user` });
+    }
+  }
+  const bad = named.find((n) => /admin/i.test(n.value));
+  if (bad) out.push(fail('M11.admin-name-in-files', `the WordPress administrator is named "${bad.value}", which contains "admin"`, bad.where));
+  else if (named[0]) out.push(pass('M11.admin-name-in-files', `administrator "${named[0].value}"`, named[0].where));
+  else out.push(skip('M11.admin-name-in-files', "the administrator's name is not written in the .env or the wordpress files (the live check reads the database)"));
+  const creates = wp.find((f) => CREATES_USER.test(f.text));
+  const installs = wp.find((f) => INSTALLS_SITE.test(f.text));
+  if (creates) out.push(pass('M11.creates-two-users', `a second user is created in ${creates.path}`));
+  else if (installs) out.push(fail('M11.creates-two-users', `${installs.path} installs WordPress but creates no second user (wp user create)`));
+  else out.push(skip('M11.creates-two-users', 'no WordPress installation found in the wordpress files (the live check counts the users)'));
   return out;
 }
 

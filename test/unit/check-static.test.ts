@@ -76,6 +76,8 @@ const violations: [string, string, (dir: string) => Promise<void>][] = [
   ['a password in a committed .sql file', 'M12.no-passwords', async (d) => writeFile(join(d, 'srcs/requirements/mariadb/conf/init.sql'), "CREATE USER 'wp'@'%' IDENTIFIED BY 'hunter2secret';\n")],
   ['a password as a build argument', 'M12.no-passwords', (d) => edit(d, 'srcs/requirements/wordpress/Dockerfile', (t) => `${t}\nARG FTP_PASSWORD\n`)],
   ['a password in wp-config.php', 'M12.no-passwords', async (d) => writeFile(join(d, 'srcs/requirements/wordpress/conf/wp-config.php'), "<?php\ndefine('DB_PASSWORD', 'hunter2secret');\n")],
+  ['an administrator named Admin42 in .env', 'M11.admin-name-in-files', (d) => edit(d, 'srcs/.env.example', (t) => t.replace(/^WP_ADMIN_USER=.*$/m, 'WP_ADMIN_USER=Admin42'))],
+  ['an install that creates no second user', 'M11.creates-two-users', (d) => edit(d, 'srcs/requirements/wordpress/tools/wp-setup.php', (t) => t.replace(/wp_insert_user\s*\(/g, 'wp_update_user(').replace(/wp_insert_user/g, 'wp_update_user'))],
   ['README first line', 'M14.readme-first-line', (d) => edit(d, 'README.md', (t) => t.replace(/^[^\n]*/, '# Inception'))],
   ['README without Resources', 'M14.readme-sections', (d) => edit(d, 'README.md', (t) => t.replace(/^#+\s*Resources.*$/im, '## Links'))],
   ['no DEV_DOC.md', 'M14.dev-doc', (d) => rm(join(d, 'DEV_DOC.md'))],
@@ -185,6 +187,6 @@ describe('check --static time limit', () => {
   it('reports skip "time limit" for every rule group once the deadline has passed', async () => {
     const results = await checkStatic(await copyProject(), { timeoutMs: 0 });
     expect(results.filter((r) => r.verdict === 'fail')).toEqual([]);
-    expect(results.filter((r) => r.id.endsWith('.time-limit')).length).toBe(13);
+    expect(results.filter((r) => r.id.endsWith('.time-limit')).length).toBe(14);
   });
 });
