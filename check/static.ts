@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadProject, MAX_FILES, type Project, type ServiceSpec, type SkippedFile, type TextFile } from './project.js';
+import { interpolate, loadProject, MAX_FILES, type Project, type ServiceSpec, type SkippedFile, type TextFile } from './project.js';
 import { MANDATORY, type Role } from './role-names.js';
 import { staticRoleLabel, staticRoles, type StaticRoles } from './static-roles.js';
 import { judgeBase, latestTags, parseFrom, parseImageRef, resolveArgs } from './image-ref.js';
@@ -350,12 +350,21 @@ function volumes(p: Project): CheckResult[] {
     for (const vol of named) {
       const spec = declared[vol];
       const device = String(spec?.driver_opts?.device ?? '');
-      if (!spec || !device) out.push(fail(`M07.location-${vol}`, `volume ${vol} does not keep its data under ${dataRoot}`, 'add driver: local with driver_opts type none, o bind, device'));
+      const unset = unsetVariables(p, device);
+      if (unset.length > 0) out.push(skip(`M07.location-${vol}`, `volume ${vol}'s device uses \${${unset[0]}}, which srcs/.env does not set: where the data goes is decided when make runs`));
+      else if (!spec || !device) out.push(fail(`M07.location-${vol}`, `volume ${vol} does not keep its data under ${dataRoot}`, 'add driver: local with driver_opts type none, o bind, device'));
       else if ((spec.driver ?? 'local') !== 'local') out.push(fail(`M07.location-${vol}`, `volume ${vol} uses driver ${spec.driver}`));
       else if (!device.startsWith(login ? `${dataRoot}/` : dataRoot)) out.push(fail(`M07.location-${vol}`, `volume ${vol} stores data in ${device}, not under ${dataRoot}`));
       else out.push(pass(`M07.location-${vol}`, `${vol} → ${device}`));
     }
   }
+  const byDevice = new Map<string, string[]>();
+  for (const [vol, spec] of Object.entries(declared)) {
+    const device = String(spec?.driver_opts?.device ?? '').replace(/\/+$/, '');
+    if (device !== '') byDevice.set(device, [...(byDevice.get(device) ?? []), vol]);
+  }
+  const shared = [...byDevice].find(([, vols]) => vols.length > 1);
+  if (shared) out.push(fail('M07.distinct-dirs', `volumes ${shared[1].join(' and ')} keep their data in the same folder ${shared[0]}`));
   const count = Object.keys(declared).length;
   out.push(count >= 2 ? pass('M07.two-volumes', `${count} named volumes`) : fail('M07.two-volumes', `${count} named volume(s); the database and the site files need one each`));
   return out;
@@ -502,6 +511,19 @@ function wordpressUsers(p: Project): CheckResult[] {
   else if (installs) out.push(fail('M11.creates-two-users', `${installs.path} installs WordPress but creates no second user (wp user create)`));
   else out.push(skip('M11.creates-two-users', 'no WordPress installation found in the wordpress files (the live check counts the users)'));
   return out;
+}
+
+/**
+ * The variables that a device path, as the compose file writes it, takes from outside srcs/.env
+ * (the shell of whoever runs make): the raw `device:` lines are matched to the interpolated value.
+ */
+function unsetVariables(p: Project, interpolated: string): string[] {
+  for (const line of p.composeText.split('\n')) {
+    const raw = /^\s*device\s*:\s*["']?([^"'#\n]*?)["']?\s*(?:#.*)?$/.exec(line)?.[1];
+    if (!raw || !raw.includes('$') || String(interpolate(raw, p.env)) !== interpolated) continue;
+    return [...raw.matchAll(/\$\{?([A-Za-z_]\w*)(:?-[^}]*)?\}?/g)].filter((m) => m[2] === undefined && p.env[m[1] ?? ''] === undefined).map((m) => m[1] ?? '');
+  }
+  return [];
 }
 
 /** What M12 reads: every text file read, limited to what git tracks (and srcs/.env) when that is known. */

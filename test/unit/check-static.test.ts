@@ -78,6 +78,7 @@ const violations: [string, string, (dir: string) => Promise<void>][] = [
   ['a password in wp-config.php', 'M12.no-passwords', async (d) => writeFile(join(d, 'srcs/requirements/wordpress/conf/wp-config.php'), "<?php\ndefine('DB_PASSWORD', 'hunter2secret');\n")],
   ['an administrator named Admin42 in .env', 'M11.admin-name-in-files', (d) => edit(d, 'srcs/.env.example', (t) => t.replace(/^WP_ADMIN_USER=.*$/m, 'WP_ADMIN_USER=Admin42'))],
   ['an install that creates no second user', 'M11.creates-two-users', (d) => edit(d, 'srcs/requirements/wordpress/tools/wp-setup.php', (t) => t.replace(/wp_insert_user\s*\(/g, 'wp_update_user(').replace(/wp_insert_user/g, 'wp_update_user'))],
+  ['two volumes on one folder', 'M07.distinct-dirs', (d) => editCompose(d, (c) => void ((c.volumes.wordpress ?? {}).driver_opts = (c.volumes.mariadb ?? {}).driver_opts))],
   ['README first line', 'M14.readme-first-line', (d) => edit(d, 'README.md', (t) => t.replace(/^[^\n]*/, '# Inception'))],
   ['README without Resources', 'M14.readme-sections', (d) => edit(d, 'README.md', (t) => t.replace(/^#+\s*Resources.*$/im, '## Links'))],
   ['no DEV_DOC.md', 'M14.dev-doc', (d) => rm(join(d, 'DEV_DOC.md'))],
@@ -111,6 +112,12 @@ describe('labctl check --static', () => {
     const results = await checkStatic(dir);
     expect(results.filter((r) => r.verdict === 'fail')).toEqual([]);
     expect(results.find((r) => r.id === 'M03.from-nginx')).toMatchObject({ verdict: 'pass' });
+  });
+
+  it('a volume folder from a variable srcs/.env does not set is a skip naming it, not "/data/mariadb"', async () => {
+    const dir = await copyProject();
+    await editCompose(dir, (c) => void ((c.volumes.mariadb ?? {}).driver_opts = { type: 'none', o: 'bind', device: '${HOME}/data/mariadb' }));
+    expect((await checkStatic(dir)).find((r) => r.id === 'M07.location-mariadb')).toMatchObject({ verdict: 'skip', reason: expect.stringContaining('${HOME}') });
   });
 
   it("a tail -f in the Makefile's logs target is no container's PID 1", async () => {
