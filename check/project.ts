@@ -121,6 +121,11 @@ export interface Project {
   makefile: TextFile | undefined;
   /** README.md, USER_DOC.md, DEV_DOC.md at the root, when present and read. */
   docs: Map<string, TextFile>;
+  /**
+   * Whether git would ignore secrets/ and srcs/.env: `git check-ignore` in a work tree, else the
+   * root .gitignore read here; undefined when there is neither.
+   */
+  ignored: { secrets: boolean; env: boolean } | undefined;
   /** `git ls-files` of the project, or undefined when it is not in a git work tree. */
   tracked: string[] | undefined;
   /** Everything left unread, with the reason. */
@@ -192,7 +197,8 @@ export async function loadProject(dirArg: string, opts: LoadOptions = {}): Promi
     const f = await reader.read(doc);
     if (f) docs.set(doc, f);
   }
-  return { dir, composePath, composeText, composeFile, compose, env, envSource, envFile, dockerfiles, dockerfilePaths, contexts, files, makefile, docs, tracked: await gitTracked(opts.gitDir ?? dir), skipped: reader.skipped, reader };
+  const tracked = await gitTracked(opts.gitDir ?? dir);
+  return { dir, composePath, composeText, composeFile, compose, env, envSource, envFile, dockerfiles, dockerfilePaths, contexts, files, makefile, docs, tracked, ignored: await ignoredSecrets(opts.gitDir ?? dir, tracked !== undefined, await reader.read('.gitignore')), skipped: reader.skipped, reader };
 }
 
 function composeHint(kind: SkipKind | undefined): string {
@@ -487,6 +493,50 @@ async function readTree(reader: ProjectReader, start: string): Promise<TextFile[
     }
   }
   return out;
+}
+
+/** A file inside secrets/ (any name) and srcs/.env, as git's ignore rules see them. */
+const IGNORE_PROBES = { secrets: 'secrets/labctl-probe', env: 'srcs/.env' } as const;
+
+async function ignoredSecrets(dir: string, inGit: boolean, gitignore: TextFile | undefined): Promise<{ secrets: boolean; env: boolean } | undefined> {
+  if (inGit) {
+    // --no-index: the rules decide, even for a file that is (wrongly) tracked.
+    const r = await execa('git', ['-c', 'core.fsmonitor=false', 'check-ignore', '--no-index', IGNORE_PROBES.secrets, IGNORE_PROBES.env], { cwd: dir, reject: false, timeout: GIT_TIMEOUT_MS, stdin: 'ignore' }).catch(() => undefined);
+    if (r && (r.exitCode === 0 || r.exitCode === 1)) {
+      const hits = String(r.stdout).split('\n').map((l) => l.trim());
+      return { secrets: hits.includes(IGNORE_PROBES.secrets), env: hits.includes(IGNORE_PROBES.env) };
+    }
+  }
+  if (!gitignore) return undefined;
+  return { secrets: gitignores(gitignore.text, IGNORE_PROBES.secrets), env: gitignores(gitignore.text, IGNORE_PROBES.env) };
+}
+
+/** gitignore(5) for one root .gitignore: globs, anchoring, trailing /, ! negation, last match wins. */
+export function gitignores(text: string, path: string): boolean {
+  const segments = path.split('/');
+  let ignored = false;
+  for (const rawLine of text.split('\n')) {
+    const line = rawLine.replace(/\s+$/, '');
+    if (line === '' || line.startsWith('#')) continue;
+    const negate = line.startsWith('!');
+    let pattern = negate ? line.slice(1) : line;
+    const dirOnly = pattern.endsWith('/');
+    if (dirOnly) pattern = pattern.slice(0, -1);
+    const anchored = pattern.includes('/');
+    pattern = pattern.replace(/^\//, '');
+    const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\/?/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\u0000/g, '(.*/)?')}$`);
+    // A pattern matches the path or one of its folders (a folder's rule covers what is inside).
+    let hit = false;
+    for (let end = segments.length; end >= 1 && !hit; end--) {
+      const isDir = end < segments.length;
+      if (dirOnly && !isDir) continue;
+      const prefix = segments.slice(0, end);
+      if (anchored) hit = re.test(prefix.join('/'));
+      else hit = re.test(prefix.at(-1) ?? '');
+    }
+    if (hit) ignored = !negate;
+  }
+  return ignored;
 }
 
 async function gitTracked(dir: string): Promise<string[] | undefined> {

@@ -470,6 +470,11 @@ function secrets(p: Project): CheckResult[] {
       : fail('M12.docker-secrets', declared.length === 0 ? 'no Docker secrets declared' : 'a secret does not come from a file in secrets/'),
   );
 
+  if (p.ignored === undefined) out.push(fail('M12.gitignored', 'no .gitignore: a `git add .` would commit secrets/ and srcs/.env', 'add secrets/ and srcs/.env to .gitignore'));
+  else {
+    const open = [...(p.ignored.secrets ? [] : ['secrets/']), ...(p.ignored.env ? [] : ['srcs/.env'])];
+    out.push(open.length === 0 ? pass('M12.gitignored', 'git ignores secrets/ and srcs/.env') : fail('M12.gitignored', `git does not ignore ${open.join(' and ')}: a \`git add .\` would commit it`, `add ${open.join(' and ')} to .gitignore`));
+  }
   if (p.tracked === undefined) {
     out.push(skip('M12.secrets-untracked', 'not a git work tree: cannot tell what is committed'));
   } else {

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { interpolate } from '../../check/project.js';
+import { gitignores, interpolate } from '../../check/project.js';
 import { checkStatic, passwordAssignment, passwordLeak, runsInBackground } from '../../check/static.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -79,6 +79,8 @@ const violations: [string, string, (dir: string) => Promise<void>][] = [
   ['an administrator named Admin42 in .env', 'M11.admin-name-in-files', (d) => edit(d, 'srcs/.env.example', (t) => t.replace(/^WP_ADMIN_USER=.*$/m, 'WP_ADMIN_USER=Admin42'))],
   ['an install that creates no second user', 'M11.creates-two-users', (d) => edit(d, 'srcs/requirements/wordpress/tools/wp-setup.php', (t) => t.replace(/wp_insert_user\s*\(/g, 'wp_update_user(').replace(/wp_insert_user/g, 'wp_update_user'))],
   ['two volumes on one folder', 'M07.distinct-dirs', (d) => editCompose(d, (c) => void ((c.volumes.wordpress ?? {}).driver_opts = (c.volumes.mariadb ?? {}).driver_opts))],
+  ['no .gitignore', 'M12.gitignored', (d) => rm(join(d, '.gitignore'))],
+  ['a .gitignore that misses srcs/.env', 'M12.gitignored', (d) => writeFile(join(d, '.gitignore'), 'secrets/\n')],
   ['README first line', 'M14.readme-first-line', (d) => edit(d, 'README.md', (t) => t.replace(/^[^\n]*/, '# Inception'))],
   ['README without Resources', 'M14.readme-sections', (d) => edit(d, 'README.md', (t) => t.replace(/^#+\s*Resources.*$/im, '## Links'))],
   ['no DEV_DOC.md', 'M14.dev-doc', (d) => rm(join(d, 'DEV_DOC.md'))],
@@ -118,6 +120,14 @@ describe('labctl check --static', () => {
     const dir = await copyProject();
     await editCompose(dir, (c) => void ((c.volumes.mariadb ?? {}).driver_opts = { type: 'none', o: 'bind', device: '${HOME}/data/mariadb' }));
     expect((await checkStatic(dir)).find((r) => r.id === 'M07.location-mariadb')).toMatchObject({ verdict: 'skip', reason: expect.stringContaining('${HOME}') });
+  });
+
+  it.each([
+    ['secrets/', 'secrets/x', true], ['/secrets', 'secrets/x', true], ['secrets/*\n!secrets/.gitkeep', 'secrets/x', true], ['*.env', 'srcs/.env', true],
+    ['.env', 'srcs/.env', true], ['srcs/.env', 'srcs/.env', true], ['**/.env', 'srcs/.env', true], ['/.env', 'srcs/.env', false],
+    ['secrets\n!secrets', 'secrets/x', false], ['# secrets/', 'secrets/x', false], ['srcs/*.example', 'srcs/.env', false],
+  ])('.gitignore %j ignores %s: %s', (text, path, want) => {
+    expect(gitignores(text, path)).toBe(want);
   });
 
   it("a tail -f in the Makefile's logs target is no container's PID 1", async () => {
