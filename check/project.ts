@@ -524,7 +524,7 @@ export function gitignores(text: string, path: string): boolean {
     if (dirOnly) pattern = pattern.slice(0, -1);
     const anchored = pattern.includes('/');
     pattern = pattern.replace(/^\//, '');
-    const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\/?/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\u0000/g, '(.*/)?')}$`);
+    const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\/?/g, '\uE000').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\uE000/g, '(.*/)?')}$`);
     // A pattern matches the path or one of its folders (a folder's rule covers what is inside).
     let hit = false;
     for (let end = segments.length; end >= 1 && !hit; end--) {
