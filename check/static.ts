@@ -614,15 +614,57 @@ function docs(p: Project): CheckResult[] {
   return out;
 }
 
+/** What each bonus image installs, when its name does not say it (a static site named custom_page). */
+const BONUS_INSTALLS: Record<string, RegExp> = {
+  B01: /(?<![\w-])redis(-server)?(?![\w-])/,
+  B02: /(?<![\w-])(vsftpd|proftpd(-basic|-core)?|pure-ftpd)(?![\w-])/,
+  B03: /(?<![\w-])(lighttpd|apache2|httpd|nginx|hugo|busybox-extras|darkhttpd|thttpd)(?![\w-])/,
+  B04: /(?<![\w-])adminer(?![\w-])|adminer[\w.-]*\.php/,
+};
+
 function bonusServices(p: Project, bonus: string[]): CheckResult[] {
   if (bonus.length === 0) return [skip('B00.bonus', 'no bonus services in the compose file')];
   const out: CheckResult[] = [];
+  const taken = new Set<string>();
+  const installsOf = (svc: string) => {
+    const df = p.dockerfiles.get(svc);
+    // installed packages, and for Adminer a download of adminer…php
+    return df ? `${installs(df)}\n${instructions(df.text).filter((i) => /^(RUN|ADD)\s/i.test(i) && /adminer[\w.-]*\.php/.test(i)).join('\n')}` : '';
+  };
+  // Every rule by name first, then the rest by what the images install (a web server, B03's sign,
+  // is in many images: named services are claimed before it is looked at).
+  const found = new Map<string, string>();
   for (const [rule, re] of Object.entries(BONUS_HINTS)) {
-    const svc = bonus.find((b) => re.test(b));
-    out.push(svc ? pass(`${rule}.service`, `bonus service ${svc}`) : skip(`${rule}.service`, 'no such bonus service'));
+    const svc = bonus.find((b) => !taken.has(b) && re.test(b));
+    if (svc) {
+      found.set(rule, svc);
+      taken.add(svc);
+    }
   }
-  const others = bonus.filter((b) => !Object.values(BONUS_HINTS).some((re) => re.test(b)));
-  out.push(others.length > 0 ? pass('B05.service', `own service(s): ${others.join(', ')}`) : skip('B05.service', 'no service of the project\'s own choice'));
+  for (const rule of Object.keys(BONUS_HINTS)) {
+    if (found.has(rule)) continue;
+    const svc = bonus.find((b) => !taken.has(b) && BONUS_INSTALLS[rule]?.test(installsOf(b)));
+    if (svc) {
+      found.set(rule, svc);
+      taken.add(svc);
+    }
+  }
+  for (const [rule, re] of Object.entries(BONUS_HINTS)) {
+    const svc = found.get(rule);
+    out.push(svc ? pass(`${rule}.service`, `bonus service ${svc}${re.test(svc) ? '' : ' (by what its image installs)'}`) : skip(`${rule}.service`, 'no such bonus service'));
+  }
+  const others = bonus.filter((b) => !taken.has(b));
+  if (others.length === 0) out.push(skip('B05.service', "no service of the project's own choice"));
+  else {
+    // The subject asks for the extra service to be justified in the documentation.
+    const docs = [...p.docs.values()].map((d) => d.text).join('\n');
+    const unjustified = others.filter((o) => !new RegExp(`(^|[^\\w-])${o.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^\\w-]|$)`, 'i').test(docs));
+    out.push(
+      unjustified.length === 0
+        ? pass('B05.service', `own service(s): ${others.join(', ')}, each named in the docs`)
+        : fail('B05.service', `own service(s) ${unjustified.join(', ')} not explained in README.md, USER_DOC.md or DEV_DOC.md`, 'say in the docs what the service is for and why it is useful'),
+    );
+  }
   return out;
 }
 

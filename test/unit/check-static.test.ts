@@ -130,6 +130,24 @@ describe('labctl check --static', () => {
     expect(gitignores(text, path)).toBe(want);
   });
 
+  it('finds a bonus service by what its image installs, and wants an extra one explained in the docs', async () => {
+    const dir = await copyProject();
+    const site = join(dir, 'srcs/requirements/bonus/custom_page');
+    await mkdir(site, { recursive: true });
+    await writeFile(join(site, 'Dockerfile'), 'FROM debian:bookworm\nRUN apt-get update && apt-get install -y lighttpd\nCMD ["lighttpd", "-D", "-f", "/etc/lighttpd/lighttpd.conf"]\n');
+    const extra = join(dir, 'srcs/requirements/bonus/webring');
+    await mkdir(extra, { recursive: true });
+    await writeFile(join(extra, 'Dockerfile'), 'FROM debian:bookworm\nRUN apt-get update && apt-get install -y apache2\nCMD ["apache2ctl", "-D", "FOREGROUND"]\n');
+    await editCompose(dir, (c) => {
+      delete c.services.website;
+      c.services.custom_page = { build: 'requirements/bonus/custom_page', image: 'custom_page', restart: 'always', networks: ['inception'], profiles: ['bonus'] };
+      c.services.webring = { build: 'requirements/bonus/webring', image: 'webring', restart: 'always', networks: ['inception'], profiles: ['bonus'] };
+    });
+    const results = await checkStatic(dir);
+    expect(results.find((r) => r.id === 'B03.service')).toMatchObject({ verdict: 'pass', reason: 'bonus service custom_page (by what its image installs)' });
+    expect(results.find((r) => r.id === 'B05.service')).toMatchObject({ verdict: 'fail', reason: expect.stringContaining('webring not explained') });
+  });
+
   it("a tail -f in the Makefile's logs target is no container's PID 1", async () => {
     const dir = await copyProject();
     await edit(dir, 'Makefile', (t) => `${t}\nfollow:\n\tdocker compose -f srcs/docker-compose.yml logs | tail -f\n`);
