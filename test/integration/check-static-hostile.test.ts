@@ -146,7 +146,7 @@ const cases: Case[] = [
   {
     name: 'an entrypoint with one 256 KiB line of blanks',
     make: (d) => writeFile(join(d, 'srcs/requirements/nginx/tools/entrypoint.sh'), `#!/bin/sh\n${' '.repeat(256 * 1024)}x\nexec nginx -g 'daemon off;'\n`),
-    says: /M10\.exec-nginx/,
+    says: /M10\.pid1-nginx/,
     exit: 'zero',
   },
   { name: 'services.x: null', make: (d) => composeOf(d, 'services:\n  x: null\n'), says: /docker-compose\.yml: services\.x: expected a mapping/ },
