@@ -29,7 +29,7 @@ export function parseMakefile(text: string): Makefile {
       continue;
     }
     const code = line.replace(/(^|\s)#.*$/, '').trimEnd();
-    if (code.trim() === '' || /^\s*(ifeq|ifneq|ifdef|ifndef|else|endif|include|-include|define|endef|\$\()/.test(code)) continue;
+    if (code.trim() === '' || /^\s*(ifeq|ifneq|ifdef|ifndef|else|endif|include|-include|define|endef|\$\((?:info|warning|error|eval|call)\b)/.test(code)) continue;
     const assign = ASSIGNMENT.exec(code.trim());
     if (assign && !/^[^=]*:(?!=)/.test(code.replace(/:=|::=/, ''))) {
       const [, name = '', value = ''] = assign;
@@ -45,8 +45,10 @@ export function parseMakefile(text: string): Makefile {
       rules.push(current);
     }
   }
+  // Targets are expanded as make reads them ($(NAME): … is a common first rule).
+  for (const rule of rules) rule.targets = rule.targets.flatMap((t) => expand(t, variables).split(/\s+/)).filter(Boolean);
   const first = rules.flatMap((r) => r.targets).find((t) => !t.startsWith('.') && !t.includes('%') && !t.includes('$'));
-  return { rules, variables, defaultGoal: explicitGoal ?? first };
+  return { rules, variables, defaultGoal: explicitGoal === undefined ? first : expand(explicitGoal, variables) };
 }
 
 /** $(VAR) and ${VAR} replaced by their values, a few levels deep (functions are left as they are). */
@@ -81,6 +83,8 @@ export function goalStartsStack(mk: Makefile, goal: string, limit = 40): GoalRea
       for (const raw of rule.recipe) {
         const line = expand(raw, mk.variables);
         lines.push(line);
+        // Printed, not run: a help target that shows the command.
+        if (/^[@+-]*\s*(echo|printf)\b/.test(raw)) continue;
         if (COMPOSE_UP.test(line)) return { starts: true, evidence: raw.replace(/^[@-]+/, ''), visited };
         if (SUB_MAKE.test(raw)) {
           const goals = line.replace(/.*\bmake\b/, '').split(/\s+/).filter((w) => w !== '' && !w.startsWith('-') && !w.includes('='));

@@ -157,26 +157,44 @@ export function startArgv(input: Pid1Input): { argv: string[]; from: string } {
   return { argv, from };
 }
 
+/**
+ * Whether `<shell> -c 'one command'` replaces itself with that command: bash does, and so does
+ * Alpine's /bin/sh (busybox ash); Debian's /bin/sh (dash) forks and stays PID 1.
+ */
+function execsLoneCommand(shell: string, alpine: boolean): boolean {
+  const name = basename(shell);
+  return name === 'bash' || (alpine && (name === 'sh' || name === 'ash'));
+}
+
+interface Walk {
+  copied: ReadonlyMap<string, ContextFile>;
+  alpine: boolean;
+  evidence: string;
+}
+
 export function judgePid1(input: Pid1Input): Pid1Verdict {
   const { argv, from } = startArgv(input);
   const shown = argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ');
   if (argv.length === 0) return { verdict: 'skip', reason: "no CMD/ENTRYPOINT: the base image's own (a shell) would be PID 1" };
-  const copied = copiedFiles(finalStage(input.dockerfile), input.context);
-  return judgeArgv(argv, copied, 0, `${from}: ${shown}`);
+  const stage = finalStage(input.dockerfile);
+  const lastFrom = input.dockerfile.split('\n').filter((l) => /^\s*FROM\s/i.test(l)).at(-1) ?? '';
+  const walk: Walk = { copied: copiedFiles(stage, input.context), alpine: /\balpine\b/i.test(lastFrom), evidence: `${from}: ${shown}` };
+  return judgeArgv(argv, walk, 0);
 }
 
-function judgeArgv(argv: readonly string[], copied: ReadonlyMap<string, ContextFile>, depth: number, evidence: string): Pid1Verdict {
+function judgeArgv(argv: readonly string[], walk: Walk, depth: number): Pid1Verdict {
+  const { copied, evidence } = walk;
   const [program = '', ...args] = argv;
   if (INITS.test(program)) {
     const rest = args[0] === '--' ? args.slice(1) : args.filter((a, i) => i > 0 || !a.startsWith('-'));
-    return rest.length === 0 ? { verdict: 'fail', reason: `${program} has nothing to run`, evidence } : judgeArgv(rest, copied, depth, evidence);
+    return rest.length === 0 ? { verdict: 'fail', reason: `${program} has nothing to run`, evidence } : judgeArgv(rest, walk, depth);
   }
   const switcher = USER_SWITCHERS[basename(program)];
   if (switcher !== undefined) {
     // setpriv --reuid=x … cmd; gosu user cmd: the first word after the options (and the user).
     const rest = args.filter((a) => !a.startsWith('-')).slice(switcher);
     const at = rest.length === 0 ? -1 : args.indexOf(rest[0] ?? '');
-    return at === -1 ? { verdict: 'fail', reason: `${program} has nothing to run`, evidence } : judgeArgv(args.slice(at), copied, depth, evidence);
+    return at === -1 ? { verdict: 'fail', reason: `${program} has nothing to run`, evidence } : judgeArgv(args.slice(at), walk, depth);
   }
   for (const [re, what] of WAITERS) {
     if (re.test(program)) return { verdict: 'fail', reason: `PID 1 only waits: ${[program, ...args].join(' ')} (${what})`, evidence };
@@ -185,20 +203,20 @@ function judgeArgv(argv: readonly string[], copied: ReadonlyMap<string, ContextF
     const c = args.indexOf('-c');
     if (c !== -1) {
       const script = args[c + 1] ?? '';
-      return judgeScript({ text: script, shown: `${program} -c`, args: args.slice(c + 3) }, copied, depth, evidence);
+      return judgeScript({ text: script, shown: `${program} -c`, args: args.slice(c + 3), execsLone: execsLoneCommand(program, walk.alpine) }, walk, depth);
     }
     const file = args.find((a) => !a.startsWith('-'));
     if (file === undefined) return { verdict: 'fail', reason: `a bare shell is PID 1 (${program})`, evidence };
     const found = lookUp(file, copied);
     if (!found) return { verdict: 'skip', reason: `${program} runs ${file}, which is not a file of the build context that COPY puts there`, evidence };
-    return judgeScript({ text: found.text, shown: found.shown, args: args.slice(args.indexOf(file) + 1) }, copied, depth, evidence);
+    return judgeScript({ text: found.text, shown: found.shown, args: args.slice(args.indexOf(file) + 1), execsLone: false }, walk, depth);
   }
   const found = lookUp(program, copied);
   if (found && (/^#!/.test(found.text) || /\.(sh|bash)$/.test(found.path))) {
     const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(found.text)?.slice(1).filter(Boolean) ?? [];
     const interpreter = shebang[0] === '/usr/bin/env' ? (shebang[1] ?? '') : (shebang[0] ?? 'sh');
     if (shebang.length > 0 && !SHELLS.test(interpreter.replace(/^\/usr\/bin\/|^\/bin\//, '/bin/'))) return { verdict: 'pass', reason: `PID 1 is ${program}, a ${basename(interpreter)} program`, evidence };
-    return judgeScript({ text: found.text, shown: found.shown, args }, copied, depth, evidence);
+    return judgeScript({ text: found.text, shown: found.shown, args, execsLone: false }, walk, depth);
   }
   if (/\.(sh|bash)$/.test(program)) return { verdict: 'skip', reason: `PID 1 is ${program}, which is not a file of the build context that COPY puts there`, evidence };
   return { verdict: 'pass', reason: `PID 1 is ${basename(program)}`, evidence };
@@ -258,7 +276,9 @@ export function commandsOf(line: string): { text: string; background: boolean }[
   return out;
 }
 
-function judgeScript(script: { text: string; shown: string; args: readonly string[] }, copied: ReadonlyMap<string, ContextFile>, depth: number, evidence: string): Pid1Verdict {
+/** execsLone: a `-c` string whose shell replaces itself with a lone command (see execsLoneCommand). */
+function judgeScript(script: { text: string; shown: string; args: readonly string[]; execsLone: boolean }, walk: Walk, depth: number): Pid1Verdict {
+  const { evidence } = walk;
   if (depth >= MAX_DEPTH) return { verdict: 'skip', reason: `${script.shown}: too many scripts deep to follow`, evidence };
   const lines = scriptLines(script.text);
   // Heredoc bodies and function bodies are not followed; the last top-level command decides.
@@ -272,13 +292,14 @@ function judgeScript(script: { text: string; shown: string; args: readonly strin
   if (lastCommand === undefined) return { verdict: 'fail', reason: `${script.shown} runs nothing: the shell exits or stays`, evidence };
   const last = lastCommand.text;
   const words = shellWords(last);
+  if (script.execsLone && commands.length === 1 && lines.length === 1 && !lastCommand.background && words[0] !== 'exec') return judgeArgv(words, walk, depth + 1);
   if (words[0] === 'exec') {
     const target = words.slice(1);
     if (target.length === 0) return { verdict: 'fail', reason: `${script.shown} ends with a bare exec`, evidence };
     // exec "$@" runs what the script was given (CMD, or compose's command)
     const resolved = target.flatMap((w) => (w === '$@' || w === '${@}' ? [...script.args] : [w]));
     if (resolved.length === 0) return { verdict: 'fail', reason: `${script.shown} ends with exec "$@" but is given no command`, evidence };
-    return judgeArgv(resolved, copied, depth + 1, evidence);
+    return judgeArgv(resolved, walk, depth + 1);
   }
   if (lastCommand.background) return { verdict: 'fail', reason: `${script.shown} ends by starting ${words[0] ?? 'a process'} in the background: the shell is PID 1`, evidence };
   for (const [re, what] of WAITERS) {

@@ -116,6 +116,8 @@ export interface Project {
   dockerfilePaths: Map<string, string>;
   /** Each built service's build context, as shown (`srcs/requirements/nginx`), when inside the project. */
   contexts: Map<string, string>;
+  /** Text files at the project root besides the Makefile (notes, SQL, scripts), for M12. */
+  rootFiles: TextFile[];
   /** Every file under srcs/ and the build contexts (scripts, configs) that was read. */
   files: TextFile[];
   makefile: TextFile | undefined;
@@ -192,13 +194,20 @@ export async function loadProject(dirArg: string, opts: LoadOptions = {}): Promi
     for (const f of await readTree(reader, context)) if (!seen.has(f.path)) files.push(f);
   }
   const makefile = await reader.read('Makefile');
+  // Committed notes beside the Makefile (env.md, credentials.txt, init.sql) are files M12 reads.
+  const rootFiles: TextFile[] = [];
+  const rootEntries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of rootEntries.filter((x) => x.isFile() && /\.(md|txt|sql|sh|conf|ya?ml|php|env|ini|cfg)$|^[^.]+$/i.test(x.name) && x.name !== 'Makefile').slice(0, 50)) {
+    const f = await reader.read(e.name);
+    if (f) rootFiles.push(f);
+  }
   const docs = new Map<string, TextFile>();
   for (const doc of DOCS) {
     const f = await reader.read(doc);
     if (f) docs.set(doc, f);
   }
   const tracked = await gitTracked(opts.gitDir ?? dir);
-  return { dir, composePath, composeText, composeFile, compose, env, envSource, envFile, dockerfiles, dockerfilePaths, contexts, files, makefile, docs, tracked, ignored: await ignoredSecrets(opts.gitDir ?? dir, tracked !== undefined, await reader.read('.gitignore')), skipped: reader.skipped, reader };
+  return { dir, composePath, composeText, composeFile, compose, env, envSource, envFile, dockerfiles, dockerfilePaths, contexts, files, rootFiles, makefile, docs, tracked, ignored: await ignoredSecrets(opts.gitDir ?? dir, tracked !== undefined, await reader.read('.gitignore')), skipped: reader.skipped, reader };
 }
 
 function composeHint(kind: SkipKind | undefined): string {
@@ -239,7 +248,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { parseDocument, visit, isScalar } = require(workerData.yaml);
 const lineOf = (pos) => { let n = 1; for (let i = 0; i < pos && i < workerData.text.length; i++) if (workerData.text.charCodeAt(i) === 10) n++; return n; };
 try {
-  const doc = parseDocument(workerData.text, { uniqueKeys: false, prettyErrors: false });
+  const doc = parseDocument(workerData.text, { uniqueKeys: false, prettyErrors: false, merge: true });
   const first = doc.errors[0];
   if (first) {
     parentPort.postMessage({ error: 'is not valid YAML: ' + String(first.message).split('\\n')[0].slice(0, 160) + ' (line ' + lineOf(first.pos ? first.pos[0] : 0) + ')' });

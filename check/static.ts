@@ -151,9 +151,11 @@ function layout(p: Project): CheckResult[] {
   out.push(
     p.envSource === 'srcs/.env'
       ? pass('M01.env-file', 'srcs/.env present')
-      : p.envSource
+      : p.envSource && makesEnvFile(p)
         ? pass('M01.env-file', `${p.envSource} present; srcs/.env is generated from it by make`)
-        : fail('M01.env-file', 'no srcs/.env (nor .env.example)'),
+        : p.envSource
+          ? fail('M01.env-file', `only ${p.envSource}: no srcs/.env, and the Makefile does not make one`, 'commit a srcs/.env.example and have make write srcs/.env from it')
+          : fail('M01.env-file', 'no srcs/.env (nor .env.example)'),
   );
   for (const name of Object.keys(p.compose.services ?? {})) {
     const df = p.dockerfiles.get(name);
@@ -192,7 +194,7 @@ function builtLocally(p: Project): CheckResult[] {
     out.push(svc.build ? pass(`M03.build-${name}`, `${name} is built from its own Dockerfile`) : fail(`M03.build-${name}`, `${name} has no build: it would use a ready-made image (${svc.image ?? '?'})`));
   }
   for (const [name, df] of p.dockerfiles) {
-    const bases = baseImages(df);
+    const bases = baseImages(df, buildArgs(p.compose.services?.[name]));
     const id = `M03.from-${name}`;
     const unresolved = bases.find((b) => b.unresolved.length > 0);
     const bad = bases.filter((b) => b.unresolved.length === 0).map((b) => ({ b, verdict: judgeBase(b.image, b.stagesBefore) })).find((x) => !x.verdict.ok);
@@ -215,10 +217,24 @@ interface BaseImage {
 
 const BASES = new WeakMap<TextFile, BaseImage[]>();
 
-function baseImages(df: TextFile): BaseImage[] {
-  const known = BASES.get(df);
+/** compose's build: args: (a mapping, or a list of KEY=value) as they reach the Dockerfile's ARGs. */
+function buildArgs(svc: ServiceSpec | undefined): Map<string, string> {
+  const build = svc?.build;
+  const raw = typeof build === 'object' && build !== null ? (build as { args?: unknown }).args : undefined;
+  const out = new Map<string, string>();
+  if (Array.isArray(raw)) for (const item of raw) {
+    const m = /^([A-Za-z_]\w*)=(.*)$/.exec(String(item));
+    if (m?.[1]) out.set(m[1], m[2] ?? '');
+  }
+  else if (raw && typeof raw === 'object') for (const [k, v] of Object.entries(raw)) if (v !== null && v !== undefined) out.set(k, String(v));
+  return out;
+}
+
+function baseImages(df: TextFile, given: ReadonlyMap<string, string> = new Map()): BaseImage[] {
+  const known = given.size === 0 ? BASES.get(df) : undefined;
   if (known) return known;
-  const args = new Map<string, string>();
+  // compose's build args win over the Dockerfile's defaults, as with docker build --build-arg.
+  const args = new Map<string, string>(given);
   const stages = new Set<string>();
   const out: BaseImage[] = [];
   for (const line of instructions(df.text)) {
@@ -234,7 +250,7 @@ function baseImages(df: TextFile): BaseImage[] {
     out.push({ image: value, line, unresolved, stagesBefore: new Set(stages) });
     if (from.stage) stages.add(from.stage.toLowerCase());
   }
-  BASES.set(df, out);
+  if (given.size === 0) BASES.set(df, out);
   return out;
 }
 
@@ -326,9 +342,17 @@ function noNginxBesideNginx(p: Project): CheckResult[] {
   if (wp) {
     out.push(/(?<![\w-])php[\w.${}]*-fpm(?![\w-])/.test(installs(wp)) ? pass('M06.php-fpm', `${wpService} installs php-fpm`) : fail('M06.php-fpm', `${wp.path} does not install php-fpm`));
   }
-  const fpmListen = serviceFiles(p, wpService).flatMap((f) => grepLines(f, /^\s*listen\s*=/));
+  // The pool's listen line, in a pool file or written by sed in the Dockerfile or a script (the
+  // replacement of `s|listen = …|listen = 9000|`).
+  const fpmListen = [
+    ...serviceFiles(p, wpService).flatMap((f) => grepLines(f, /^\s*listen\s*=/).map((l) => l.trim())),
+    ...[...(wp ? [wp] : []), ...serviceFiles(p, wpService)].flatMap((f) => grepLines(f, /\bsed\b.*\blisten\s*=/).map((l) => `listen = ${[...l.matchAll(/listen\s*=\s*([^\s|/'"#,;]+(?::\d+)?)/g)].at(-1)?.[1] ?? ''}`)),
+  ];
   if (fpmListen.length > 0) {
-    out.push(fpmListen.some((l) => /(^|[:=\s])9000\s*$/.test(l)) ? pass('M06.fpm-9000', fpmListen[0]?.trim() ?? '') : fail('M06.fpm-9000', 'php-fpm does not listen on 9000', fpmListen[0]));
+    // Port 9000 on every interface or the container's name; loopback cannot be reached by nginx.
+    const reachable = (l: string) => /^listen\s*=\s*(\d+\.\d+\.\d+\.\d+:|\[[^\]]*\]:|[\w.-]+:)?9000\s*;?$/.test(l) && !/=\s*(127\.\d+\.\d+\.\d+|localhost|\[::1\]):/.test(l);
+    const good = fpmListen.find(reachable);
+    out.push(good ? pass('M06.fpm-9000', good) : fail('M06.fpm-9000', /9000/.test(fpmListen.join(' ')) ? 'php-fpm listens on 9000 on the loopback only: nginx cannot reach it' : 'php-fpm does not listen on 9000', fpmListen[0]));
   }
   return out;
 }
@@ -378,9 +402,11 @@ function network(p: Project): CheckResult[] {
     const attached = Array.isArray(svc.networks) ? svc.networks : Object.keys(svc.networks ?? {});
     if (svc.network_mode) out.push(fail(`M08.network-mode-${name}`, `${name} uses network_mode: ${svc.network_mode}`));
     else if (nets.length > 0 && !attached.some((n) => nets.includes(n))) out.push(fail(`M08.attached-${name}`, `${name} is not on the project's network`));
+    else if (nets.length > 0) out.push(pass(`M08.attached-${name}`, `${name} is on ${attached.filter((n) => nets.includes(n)).join(', ')}`));
     if (svc.links !== undefined) out.push(fail(`M08.links-${name}`, `${name} uses links:`));
   }
   const hits = textFiles(p).flatMap((f) => [...grepLines(f, /--link\b/), ...grepLines(f, /network_mode\s*:\s*["']?host/), ...grepLines(f, /--network[ =]host\b/)].map((l) => `${f.path}: ${l.trim()}`));
+  for (const [name, svc] of Object.entries(p.compose.services ?? {})) if (svc.links !== undefined) hits.push(`${p.composePath ?? 'compose file'}: ${name}: links:`);
   out.push(hits.length === 0 ? pass('M08.forbidden', 'no host network, links or --link anywhere') : fail('M08.forbidden', 'forbidden networking found', hits[0]));
   return out;
 }
@@ -400,18 +426,30 @@ function pid1(p: Project): CheckResult[] {
   // Makefile's logs target is the student's terminal, not a container's PID 1.
   const inImages = [...new Map([...p.dockerfiles.values(), ...[...p.contexts.keys()].flatMap((s) => serviceFiles(p, s))].map((f) => [f.path, f])).values()];
   for (const f of inImages) {
-    for (const [re, label] of FORBIDDEN_WAITS) for (const l of grepLines(f, re)) hits.push(`${f.path}: ${label}: ${l.trim()}`);
+    // A trailing comment is no command ("exec nginx  # no tail -f needed").
+    for (const [re, label] of FORBIDDEN_WAITS) for (const l of grepLines(f, re).filter((line) => re.test(withoutComment(line)))) hits.push(`${f.path}: ${label}: ${l.trim()}`);
+    // A loop whose body only sleeps (while ps … | grep -q mysqld; do sleep 60; done) only waits.
+    const joined = linesOf(f).map(withoutComment).join('\n');
+    const sleeper = /\b(while|until)\b[^\n]*?(?:;|\n)\s*do\s*(?:\n\s*)?sleep\s+[\d.]+[smhd]?\s*(?:;|\n)\s*done\b/.exec(joined);
+    if (sleeper) hits.push(`${f.path}: a loop that only sleeps: ${sleeper[0].replace(/\s+/g, ' ').slice(0, 80)}`);
   }
-  out.push(hits.length === 0 ? pass('M10.no-waiting-loops', 'no tail -f, sleep infinity or endless loop in what the images run') : fail('M10.no-waiting-loops', `${hits.length} forbidden wait(s)`, hits[0]));
-
+  const pid1s: [string, ReturnType<typeof judgePid1>, string][] = [];
   for (const [name, df] of p.dockerfiles) {
     const svc = p.compose.services?.[name] ?? {};
     const context = contextOf(p, name);
     const files = serviceFiles(p, name).map((f) => ({ path: context === '.' ? f.path : f.path.slice(context.length + 1), text: f.text, shown: f.path }));
-    const v = judgePid1({ dockerfile: df.text, context: files, composeEntrypoint: svc.entrypoint, composeCommand: svc.command });
-    out.push(result(`M10.pid1-${name}`, v.verdict, v.reason, v.evidence ?? df.path));
+    pid1s.push([name, judgePid1({ dockerfile: df.text, context: files, composeEntrypoint: svc.entrypoint, composeCommand: svc.command }), df.path]);
   }
+  // What PID 1 ends up doing counts too: compose's command: tail -f, a script ending in wait.
+  for (const [name, v] of pid1s) if (v.verdict === 'fail' && /only waits|ends waiting|ends in a loop/.test(v.reason)) hits.push(`${name}: ${v.reason}`);
+  out.push(hits.length === 0 ? pass('M10.no-waiting-loops', 'no tail -f, sleep infinity or endless loop in what the images run') : fail('M10.no-waiting-loops', `${hits.length} forbidden wait(s)`, hits[0]));
+  for (const [name, v, path] of pid1s) out.push(result(`M10.pid1-${name}`, v.verdict, v.reason, v.evidence ?? path));
   return out;
+}
+
+/** The line without a shell/conf comment (a # after blank space, outside quotes roughly). */
+function withoutComment(line: string): string {
+  return line.replace(/(^|\s)#(?![!{]).*$/, '');
 }
 
 /**
@@ -533,7 +571,7 @@ function unsetVariables(p: Project, interpolated: string): string[] {
 
 /** What M12 reads: every text file read, limited to what git tracks (and srcs/.env) when that is known. */
 function passwordCandidates(p: Project): TextFile[] {
-  const all = [...textFiles(p), ...p.docs.values(), ...(p.envFile ? [p.envFile] : [])];
+  const all = [...textFiles(p), ...p.docs.values(), ...p.rootFiles, ...(p.envFile ? [p.envFile] : [])];
   const unique = [...new Map(all.map((f) => [f.path, f])).values()];
   if (p.tracked === undefined) return unique;
   const tracked = new Set(p.tracked);
@@ -564,6 +602,9 @@ export function passwordLeak(line: string, strict = false): string | undefined {
       if (!NAMES_A_PATH.test(name)) return `${name}=***`;
     }
   }
+  // mysql -pSECRET, mariadb-admin --password=SECRET (a variable is no literal)
+  const client = /\b(?:mysql|mariadb|mysqladmin|mariadb-admin|mysqldump|mariadb-dump)\b.*?[\s"',](?:-p(?![\s"'])|--password=)["']?([^\s"'$`]{3,})/.exec(line);
+  if (client) return `${/--password=/.test(line) ? '--password=' : '-p'}***`;
   const php = PHP_DEFINE.exec(line);
   if (php) return `define('${php[1]}', '***')`;
   if (SQL_IDENTIFIED.test(line)) return "IDENTIFIED BY '***'";
@@ -718,8 +759,19 @@ function makeRuleFor(makefile: TextFile, dir: string): string | undefined {
   const lines = linesOf(makefile);
   const target = lines.find((l) => new RegExp(`^(\\$\\(\\w+\\)/)?${dir}/[^\\s:=]*\\s*:(?!=)`).test(l));
   if (target) return `target ${target.split(':')[0]?.trim()}`;
-  const mkdir = lines.find((l) => !/^\s*#/.test(l) && new RegExp(`\\bmkdir\\b[^;&|]*(^|[\\s/])${dir}\\b`).test(l));
+  // mkdir of the folder at the root (secrets, ./secrets, $(CURDIR)/secrets), not srcs/secrets
+  const mkdir = lines.find((l) => !/^\s*#/.test(l) && new RegExp(`\\bmkdir\\b[^;&|]*\\s(\\./|\\$\\(CURDIR\\)/)?${dir}(/|\\s|$|;|&)`).test(l));
   return mkdir ? `\`${mkdir.trim().replace(/^@/, '')}\`` : undefined;
+}
+
+/** The Makefile (or a script it runs) writes srcs/.env: it names the file, not only the example. */
+function makesEnvFile(p: Project): boolean {
+  const texts = [p.makefile?.text ?? '', ...p.files.filter((f) => /\.(sh|bash)$/.test(f.path) && p.makefile?.text.includes(basenameOf(f.path))).map((f) => f.text)];
+  return texts.some((t) => /(^|[\s/"'=(])\.env(?![\w.])/.test(t.replace(/\.env\.example/g, '')));
+}
+
+function basenameOf(path: string): string {
+  return path.split('/').at(-1) ?? path;
 }
 
 const ROLES = new WeakMap<Project, StaticRoles>();
