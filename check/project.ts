@@ -114,6 +114,8 @@ export interface Project {
   dockerfiles: Map<string, TextFile>;
   /** Where each built service's Dockerfile is, read or not (relative, or absolute when outside). */
   dockerfilePaths: Map<string, string>;
+  /** The compose fields of the wrong shape, left out of `compose` (one line each). */
+  composeProblems: string[];
   /** Each built service's build context, as shown (`srcs/requirements/nginx`), when inside the project. */
   contexts: Map<string, string>;
   /** Text files at the project root besides the Makefile (notes, SQL, scripts), for M12. */
@@ -157,6 +159,7 @@ export async function loadProject(dirArg: string, opts: LoadOptions = {}): Promi
   const envFile = envSource ? await reader.read(envSource) : undefined;
   const env = envFile ? parseDotenv(envFile.text) : {};
   let compose: ComposeSpec = {};
+  let composeProblems: string[] = [];
   let composeText = '';
   let composeFile: TextFile | undefined;
   if (composePath) {
@@ -165,7 +168,7 @@ export async function loadProject(dirArg: string, opts: LoadOptions = {}): Promi
     if (!file) throw new InvalidProjectError(`${composePath} is not read: ${why?.reason ?? 'it vanished while being read'}`, { hint: composeHint(why?.kind) });
     composeText = file.text;
     composeFile = file;
-    compose = await parseCompose(composePath, composeText, env);
+    ({ spec: compose, problems: composeProblems } = await parseCompose(composePath, composeText, env));
   }
 
   const dockerfiles = new Map<string, TextFile>();
@@ -207,7 +210,7 @@ export async function loadProject(dirArg: string, opts: LoadOptions = {}): Promi
     if (f) docs.set(doc, f);
   }
   const tracked = await gitTracked(opts.gitDir ?? dir);
-  return { dir, composePath, composeText, composeFile, compose, env, envSource, envFile, dockerfiles, dockerfilePaths, contexts, files, rootFiles, makefile, docs, tracked, ignored: await ignoredSecrets(opts.gitDir ?? dir, tracked !== undefined, await reader.read('.gitignore')), skipped: reader.skipped, reader };
+  return { dir, composePath, composeText, composeFile, compose, composeProblems, env, envSource, envFile, dockerfiles, dockerfilePaths, contexts, files, rootFiles, makefile, docs, tracked, ignored: await ignoredSecrets(opts.gitDir ?? dir, tracked !== undefined, await reader.read('.gitignore')), skipped: reader.skipped, reader };
 }
 
 function composeHint(kind: SkipKind | undefined): string {
@@ -217,7 +220,7 @@ function composeHint(kind: SkipKind | undefined): string {
 }
 
 /** YAML → interpolation → shape, each failure one line naming the file and the field. */
-export async function parseCompose(composePath: string, text: string, env: Record<string, string>): Promise<ComposeSpec> {
+export async function parseCompose(composePath: string, text: string, env: Record<string, string>): Promise<{ spec: ComposeSpec; problems: string[] }> {
   const yaml = await parseYamlBounded(text);
   if ('error' in yaml) throw new InvalidProjectError(`${composePath} ${yaml.error}`, { hint: 'fix the compose file, then run the check again' });
   let raw: unknown;
@@ -227,15 +230,45 @@ export async function parseCompose(composePath: string, text: string, env: Recor
     // A structure nested deeper than the stack: no compose file is.
     throw new InvalidProjectError(`${composePath} is nested too deeply to be a compose file`, { hint: 'fix the compose file, then run the check again', cause: error });
   }
-  const parsed = composeSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const path = issue?.path.map(String) ?? [];
-  const field = path.length > 0 ? path.join('.') : 'the file';
-  throw new InvalidProjectError(`${composePath}: ${clip(field, 120)}: expected ${issue?.message ?? 'valid compose'}, got ${describeValue(valueAt(raw, path))}`, {
-    hint: 'fix that field as the Compose specification has it (`docker compose config` names the same problem), then run the check again',
-    cause: parsed.error,
-  });
+  return parseComposeLeniently(composePath, raw);
+}
+
+/** At most this many wrong fields are left out before the file as a whole is given up. */
+const MAX_SHAPE_PROBLEMS = 50;
+
+/**
+ * The compose file with each field of the wrong shape left out (a service `extra:` with no body,
+ * `ports: "443"`), and one line per field left out: the rules still get every field that is
+ * right, and the report says what was not read. A file that is not a mapping at all is `{}`.
+ */
+export async function parseComposeLeniently(composePath: string, raw: unknown): Promise<{ spec: ComposeSpec; problems: string[] }> {
+  const problems: string[] = [];
+  let value = raw;
+  for (let round = 0; round <= MAX_SHAPE_PROBLEMS; round++) {
+    const parsed = composeSchema.safeParse(value);
+    if (parsed.success) return { spec: parsed.data, problems };
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.map(String) ?? [];
+    const field = path.length > 0 ? path.join('.') : 'the file';
+    problems.push(`${composePath}: ${clip(field, 120)}: expected ${issue?.message ?? 'valid compose'}, got ${describeValue(valueAt(value, path))}`);
+    if (path.length === 0 || round === MAX_SHAPE_PROBLEMS) return { spec: {}, problems };
+    value = withoutField(value, path);
+  }
+  return { spec: {}, problems };
+}
+
+/** A copy of root without the field at path (a list item is left out of its list). */
+function withoutField(root: unknown, path: readonly string[]): unknown {
+  if (path.length === 0 || root === null || typeof root !== 'object') return root;
+  const [head = '', ...rest] = path;
+  if (Array.isArray(root)) {
+    const i = Number(head);
+    return rest.length === 0 ? root.filter((_, j) => j !== i) : root.map((v, j) => (j === i ? withoutField(v, rest) : v));
+  }
+  const copy: Record<string, unknown> = { ...(root as Record<string, unknown>) };
+  if (rest.length === 0) delete copy[head];
+  else copy[head] = withoutField(copy[head], rest);
+  return copy;
 }
 
 // Runs in the worker (CommonJS, given the library's path): one message back, a value or an error.

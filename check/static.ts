@@ -148,6 +148,11 @@ function layout(p: Project): CheckResult[] {
     );
   }
   out.push(p.composePath ? pass('M01.compose-file', p.composePath) : fail('M01.compose-file', 'no srcs/docker-compose.yml'));
+  // Fields of the wrong shape were left out, so that every other rule still has its verdict.
+  if (p.composeProblems.length > 0) {
+    const more = p.composeProblems.length > 1 ? ` (and ${p.composeProblems.length - 1} more)` : '';
+    out.push(fail('M01.compose-shape', `${p.composeProblems[0]}${more}; left out of the other checks`, 'fix that field as the Compose specification has it (`docker compose config` names the same problem)'));
+  }
   out.push(
     p.envSource === 'srcs/.env'
       ? pass('M01.env-file', 'srcs/.env present')

@@ -148,6 +148,15 @@ describe('labctl check --static', () => {
     expect(results.find((r) => r.id === 'B05.service')).toMatchObject({ verdict: 'fail', reason: expect.stringContaining('webring not explained') });
   });
 
+  it('a service or secret with no body (extra:) is named under M01.compose-shape, and every other rule still has its verdict', async () => {
+    const dir = await copyProject();
+    await edit(dir, FILE, (t) => t.replace(/^services:\n/m, 'services:\n  extra:\n').replace(/^secrets:\n/m, 'secrets:\n  empty_secret:\n'));
+    const results = await checkStatic(dir);
+    expect(results.find((r) => r.id === 'M01.compose-shape')).toMatchObject({ verdict: 'fail', reason: expect.stringMatching(/services\.extra: expected a mapping .* got null \(and 1 more\)/) });
+    expect(results.find((r) => r.id === 'M02.service-nginx')?.verdict).toBe('pass');
+    expect(results.filter((r) => r.verdict === 'fail').map((r) => r.id)).toEqual(['M01.compose-shape']);
+  });
+
   it("a tail -f in the Makefile's logs target is no container's PID 1", async () => {
     const dir = await copyProject();
     await edit(dir, 'Makefile', (t) => `${t}\nfollow:\n\tdocker compose -f srcs/docker-compose.yml logs | tail -f\n`);
