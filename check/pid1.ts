@@ -1,3 +1,4 @@
+import { parse as parseShell } from 'shell-quote';
 // M10 from the files: what becomes PID 1 of a service's container, followed the way Docker starts
 // it — compose's entrypoint:/command: over the Dockerfile's ENTRYPOINT/CMD, exec form or shell
 // form, into the script that COPY put at that path, down to the script's last command. PID 1 must
@@ -60,40 +61,40 @@ function execForm(text: string): string[] | undefined {
   }
 }
 
+// Tokens from shell-quote (a maintained POSIX-shell tokenizer): strings, and objects for the
+// operators (; && || | & and redirections), globs and comments. Variables stay as written.
+type Token = string | { op: string } | { op: 'glob'; pattern: string } | { comment: string };
+const KEEP_VARIABLES = (name: string) => `$${name}`;
+const SEPARATORS = new Set([';', '&&', '||', '|', '&', '|&', ';;']);
+
+function tokens(text: string): Token[] {
+  try {
+    return parseShell(text, KEEP_VARIABLES) as Token[];
+  } catch {
+    // An unbalanced quote: the words as blanks split them, which is what a reader would see.
+    return text.split(/\s+/).filter(Boolean);
+  }
+}
+
+/** The words of each command: redirections and their targets left out, globs as written. */
+function wordsOf(list: Token[]): string[] {
+  const words: string[] = [];
+  const isRedirect = (t: Token | undefined) => typeof t === 'object' && 'op' in t && t.op !== 'glob' && !SEPARATORS.has(t.op);
+  for (let i = 0; i < list.length; i++) {
+    const t = list[i];
+    if (t === undefined) continue;
+    if (typeof t === 'string') {
+      // the 2 of 2>&1 is a file descriptor, not a word
+      if (!(/^\d+$/.test(t) && isRedirect(list[i + 1]))) words.push(t);
+    } else if ('pattern' in t) words.push(t.pattern);
+    else if (isRedirect(t)) i++; // > file, >&1 …: the target is no word
+  }
+  return words;
+}
+
 /** Words of a command line as a POSIX shell splits them (quotes, backslashes); no expansion. */
 export function shellWords(text: string): string[] {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] ?? '';
-    if (c === "'") {
-      const end = text.indexOf("'", i + 1);
-      word += text.slice(i + 1, end === -1 ? text.length : end);
-      i = end === -1 ? text.length : end;
-      inWord = true;
-    } else if (c === '"') {
-      let j = i + 1;
-      for (; j < text.length && text[j] !== '"'; j++) {
-        if (text[j] === '\\' && j + 1 < text.length) j++;
-        word += text[j] ?? '';
-      }
-      i = j;
-      inWord = true;
-    } else if (c === '\\' && i + 1 < text.length) {
-      word += text[++i] ?? '';
-      inWord = true;
-    } else if (/\s/.test(c)) {
-      if (inWord) words.push(word);
-      word = '';
-      inWord = false;
-    } else {
-      word += c;
-      inWord = true;
-    }
-  }
-  if (inWord) words.push(word);
-  return words;
+  return wordsOf(tokens(text));
 }
 
 /** Where COPY/ADD put each file of the context in the image: image path → context file. */
@@ -239,38 +240,20 @@ function scriptLines(text: string): string[] {
     .filter((l) => l !== '' && !/^#!/.test(l));
 }
 
-/** The commands of a line, split on ; && || | and & outside quotes; `background` for a trailing &. */
-export function commandsOf(line: string): { text: string; background: boolean }[] {
-  const out: { text: string; background: boolean }[] = [];
-  let current = '';
-  let quote: string | undefined;
+/** The commands of a line, split on ; && || | and &; `background` for one ended by &. */
+export function commandsOf(line: string): { text: string; words: string[]; background: boolean }[] {
+  const out: { text: string; words: string[]; background: boolean }[] = [];
+  let current: Token[] = [];
   const push = (background: boolean) => {
-    if (current.trim() !== '') out.push({ text: current.trim(), background });
-    current = '';
+    const words = wordsOf(current);
+    // Shown as a student wrote it, near enough: "$@" quoted, a word with blanks in quotes.
+    if (words.length > 0) out.push({ text: words.map((w) => (w === '$@' ? '"$@"' : /[\s;&|]/.test(w) ? `'${w}'` : w)).join(' '), words, background });
+    current = [];
   };
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i] ?? '';
-    if (quote) {
-      if (c === '\\' && quote === '"') current += c + (line[++i] ?? '');
-      else {
-        if (c === quote) quote = undefined;
-        current += c;
-      }
-      continue;
-    }
-    if (c === "'" || c === '"') {
-      quote = c;
-      current += c;
-    } else if (c === '\\') {
-      current += c + (line[++i] ?? '');
-    } else if (c === ';' || ((c === '&' || c === '|') && line[i + 1] === c)) {
-      push(false);
-      if (c !== ';') i++;
-    } else if (c === '|') {
-      push(false);
-    } else if (c === '&' && line[i + 1] !== '>' && line[i - 1] !== '>') {
-      push(true);
-    } else current += c;
+  for (const t of tokens(line)) {
+    if (typeof t === 'object' && 'comment' in t) break;
+    if (typeof t === 'object' && 'op' in t && SEPARATORS.has(t.op)) push(t.op === '&');
+    else current.push(t);
   }
   push(false);
   return out;
@@ -291,7 +274,7 @@ function judgeScript(script: { text: string; shown: string; args: readonly strin
   const lastCommand = commands.at(-1);
   if (lastCommand === undefined) return { verdict: 'fail', reason: `${script.shown} runs nothing: the shell exits or stays`, evidence };
   const last = lastCommand.text;
-  const words = shellWords(last);
+  const words = lastCommand.words;
   if (script.execsLone && commands.length === 1 && lines.length === 1 && !lastCommand.background && words[0] !== 'exec') return judgeArgv(words, walk, depth + 1);
   if (words[0] === 'exec') {
     const target = words.slice(1);

@@ -59,6 +59,7 @@ describe('shell reading', () => {
     expect(commandsOf(`a; nginx -g 'daemon off;' && b & c`).map((c) => [c.text, c.background])).toEqual([
       ['a', false], [`nginx -g 'daemon off;'`, false], ['b', true], ['c', false],
     ]);
-    expect(commandsOf('cmd >/dev/null 2>&1').map((c) => c.text)).toEqual(['cmd >/dev/null 2>&1']);
+    expect(commandsOf('cmd --flag >/dev/null 2>&1').map((c) => c.words)).toEqual([['cmd', '--flag']]);
+    expect(commandsOf('exec nginx # and a comment; tail -f').map((c) => c.words)).toEqual([['exec', 'nginx']]);
   });
 });
