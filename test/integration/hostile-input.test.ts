@@ -586,8 +586,9 @@ const ROWS: Row[] = [
       await failingProject(ctx);
       await writeFile(join(ctx.cwd, 'p', 'srcs', 'docker-compose.yml'), 'services:\n  x: null\n');
     },
-    exit: ExitCode.config,
-    stderr: /^labctl: srcs\/docker-compose\.yml: services\.[a-z]+[^\n]*\n {2}fix: [^\n]*$/,
+    // Issue 16: the field is left out and named; every other rule still gets its verdict.
+    exit: ExitCode.checkFailed,
+    stdout: /✘ M01\.compose-shape +srcs\/docker-compose\.yml: services\.[a-z]+[^\n]*expected [^\n]*\n {6}fix that field/,
   },
   {
     defect: '11',
@@ -597,8 +598,9 @@ const ROWS: Row[] = [
       await failingProject(ctx);
       await writeFile(join(ctx.cwd, 'p', 'srcs', 'docker-compose.yml'), 'services:\n  nginx:\n    build: requirements/nginx\n    ports: "443"\n');
     },
-    exit: ExitCode.config,
-    stderr: /^labctl: srcs\/docker-compose\.yml: services\.[a-z]+[^\n]*\n {2}fix: [^\n]*$/,
+    // Issue 16: the field is left out and named; every other rule still gets its verdict.
+    exit: ExitCode.checkFailed,
+    stdout: /✘ M01\.compose-shape +srcs\/docker-compose\.yml: services\.[a-z]+[^\n]*expected [^\n]*\n {6}fix that field/,
   },
 
   // 12. check --static on untrusted repositories (more in check-static-hostile.test.ts).
