@@ -1,4 +1,4 @@
-import { cp, readdir, readFile } from 'node:fs/promises';
+import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +15,8 @@ type Verdict = 'pass' | 'fail' | 'skip';
 interface Labels {
   about: string;
   verdicts: Record<string, Verdict>;
+  /** Files a hand-in committed that look like credentials (srcs/.env): written into the copy only. */
+  at_test_time?: Record<string, string>;
 }
 
 /** The floor this corpus is held to; raised as the checker gets better, never lowered. */
@@ -39,6 +41,7 @@ describe('check --static on the labelled corpus', () => {
       const dir = join(await tempDir('labctl-corpus-'), name);
       // Outside any git work tree: what git tracks must not depend on this repository's state.
       await cp(join(CORPUS, name), dir, { recursive: true });
+      for (const [path, text] of Object.entries(labels.at_test_time ?? {})) await writeFile(join(dir, path), text);
       let results;
       try {
         results = await checkStatic(dir);
