@@ -1,4 +1,8 @@
+import { posix } from 'node:path';
 import { parse as parseShell } from 'shell-quote';
+import { finalStage } from './dockerfile.js';
+
+const { basename } = posix;
 // M10 from the files: what becomes PID 1 of a service's container, followed the way Docker starts
 // it — compose's entrypoint:/command: over the Dockerfile's ENTRYPOINT/CMD, exec form or shell
 // form, into the script that COPY put at that path, down to the script's last command. PID 1 must
@@ -26,6 +30,8 @@ export interface Pid1Verdict {
   verdict: 'pass' | 'fail' | 'skip';
   reason: string;
   evidence?: string;
+  /** PID 1 only waits (tail -f, sleep, wait, a loop): also a forbidden wait for M10.no-waiting-loops. */
+  waits?: true;
 }
 
 const SHELLS = /^(\/usr)?(\/bin\/)?(sh|bash|dash|ash|zsh)$/;
@@ -41,13 +47,6 @@ const USER_SWITCHERS: Record<string, number> = { setpriv: 0, gosu: 1, 'su-exec':
 /** Shell constructs that end a block: the command before them is what the script ends with. */
 const BLOCK_END = /^(fi|esac|\}|;;|then|else|do|\))$/;
 const MAX_DEPTH = 4;
-
-/** Dockerfile instructions of the last stage, continuations joined, comments dropped. */
-function finalStage(dockerfile: string): string[] {
-  const lines = dockerfile.replace(/\\\r?\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
-  const lastFrom = lines.map((l) => /^FROM\s/i.test(l)).lastIndexOf(true);
-  return lines.slice(lastFrom + 1);
-}
 
 /** `["a", "b"]` → [a, b]; undefined when the text is not a JSON array of strings (shell form). */
 function execForm(text: string): string[] | undefined {
@@ -134,9 +133,6 @@ function globMatch(pattern: string, path: string): boolean {
   return re.test(path);
 }
 
-function basename(path: string): string {
-  return path.split('/').at(-1) ?? path;
-}
 
 function composeArgv(value: string | string[] | null | undefined): string[] | undefined {
   if (value === undefined || value === null) return undefined;
@@ -145,8 +141,7 @@ function composeArgv(value: string | string[] | null | undefined): string[] | un
 }
 
 /** The argv Docker starts, and how it came to be, for the evidence. */
-export function startArgv(input: Pid1Input): { argv: string[]; from: string } {
-  const stage = finalStage(input.dockerfile);
+export function startArgv(input: Pid1Input, stage: readonly string[] = finalStage(input.dockerfile).stage): { argv: string[]; from: string } {
   const last = (kw: string) => stage.filter((l) => new RegExp(`^${kw}\\s`, 'i').test(l)).at(-1)?.replace(new RegExp(`^${kw}\\s+`, 'i'), '');
   const toArgv = (text: string | undefined) => (text === undefined ? [] : (execForm(text) ?? ['/bin/sh', '-c', text]));
   const entry = composeArgv(input.composeEntrypoint) ?? toArgv(last('ENTRYPOINT'));
@@ -174,12 +169,11 @@ interface Walk {
 }
 
 export function judgePid1(input: Pid1Input): Pid1Verdict {
-  const { argv, from } = startArgv(input);
+  const last = finalStage(input.dockerfile);
+  const { argv, from } = startArgv(input, last.stage);
   const shown = argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ');
   if (argv.length === 0) return { verdict: 'skip', reason: "no CMD/ENTRYPOINT: the base image's own (a shell) would be PID 1" };
-  const stage = finalStage(input.dockerfile);
-  const lastFrom = input.dockerfile.split('\n').filter((l) => /^\s*FROM\s/i.test(l)).at(-1) ?? '';
-  const walk: Walk = { copied: copiedFiles(stage, input.context), alpine: /\balpine\b/i.test(lastFrom), evidence: `${from}: ${shown}` };
+  const walk: Walk = { copied: copiedFiles(last.stage, input.context), alpine: /\balpine\b/i.test(last.from), evidence: `${from}: ${shown}` };
   return judgeArgv(argv, walk, 0);
 }
 
@@ -198,7 +192,7 @@ function judgeArgv(argv: readonly string[], walk: Walk, depth: number): Pid1Verd
     return at === -1 ? { verdict: 'fail', reason: `${program} has nothing to run`, evidence } : judgeArgv(args.slice(at), walk, depth);
   }
   for (const [re, what] of WAITERS) {
-    if (re.test(program)) return { verdict: 'fail', reason: `PID 1 only waits: ${[program, ...args].join(' ')} (${what})`, evidence };
+    if (re.test(program)) return { verdict: 'fail', waits: true, reason: `PID 1 only waits: ${[program, ...args].join(' ')} (${what})`, evidence };
   }
   if (SHELLS.test(program)) {
     const c = args.indexOf('-c');
@@ -269,7 +263,7 @@ function judgeScript(script: { text: string; shown: string; args: readonly strin
   const lastLine = lines.at(-1) ?? '';
   if (/^done\b/.test(lastLine)) {
     const header = [...lines].reverse().find((l) => /^(while|until|for)\b/.test(l)) ?? 'a loop';
-    return { verdict: 'fail', reason: `${script.shown} ends in a loop (${header.slice(0, 60)}): the shell stays PID 1`, evidence };
+    return { verdict: 'fail', waits: true, reason: `${script.shown} ends in a loop (${header.slice(0, 60)}): the shell stays PID 1`, evidence };
   }
   const lastCommand = commands.at(-1);
   if (lastCommand === undefined) return { verdict: 'fail', reason: `${script.shown} runs nothing: the shell exits or stays`, evidence };
@@ -286,7 +280,7 @@ function judgeScript(script: { text: string; shown: string; args: readonly strin
   }
   if (lastCommand.background) return { verdict: 'fail', reason: `${script.shown} ends by starting ${words[0] ?? 'a process'} in the background: the shell is PID 1`, evidence };
   for (const [re, what] of WAITERS) {
-    if (re.test(words[0] ?? '')) return { verdict: 'fail', reason: `${script.shown} ends waiting: ${last.slice(0, 60)} (${what})`, evidence };
+    if (re.test(words[0] ?? '')) return { verdict: 'fail', waits: true, reason: `${script.shown} ends waiting: ${last.slice(0, 60)} (${what})`, evidence };
   }
   return { verdict: 'fail', reason: `${script.shown} ends with \`${last.slice(0, 60)}\` without exec: the shell stays PID 1 and the daemon is its child`, evidence };
 }

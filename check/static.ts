@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { interpolate, loadProject, MAX_FILES, type Project, type ServiceSpec, type SkippedFile, type TextFile } from './project.js';
 import { MANDATORY, type Role } from './role-names.js';
 import { staticRoleLabel, staticRoles, type StaticRoles } from './static-roles.js';
 import { judgeBase, latestTags, parseFrom, parseImageRef, resolveArgs } from './image-ref.js';
 import { goalStartsStack, parseMakefile } from './makefile.js';
+import { instructions } from './dockerfile.js';
 import { judgePid1 } from './pid1.js';
 import { fail, pass, result, skip, type CheckResult } from './types.js';
 import { guestPaths } from '../core/guest-paths.js';
@@ -51,7 +52,7 @@ export async function checkStatic(dir: string, opts: StaticOptions = {}): Promis
   const deadline = Date.now() + timeoutMs;
   const p = await loadProject(dir, { deadline, gitDir: opts.gitDir });
   const services = p.compose.services ?? {};
-  const mandatory = new Set([...rolesOf(p).values()].map((r) => r.service));
+  const mandatory = roleServices(p);
   const bonus = Object.keys(services).filter((s) => !mandatory.has(s));
   const groups: [string, () => CheckResult[]][] = [
     ['M01', () => layout(p)],
@@ -164,7 +165,7 @@ function layout(p: Project): CheckResult[] {
   );
   for (const name of Object.keys(p.compose.services ?? {})) {
     const df = p.dockerfiles.get(name);
-    const expected = [...rolesOf(p).values()].some((r) => r.service === name) ? `srcs/requirements/${name}/` : `srcs/requirements/bonus/${name}/`;
+    const expected = roleServices(p).has(name) ? `srcs/requirements/${name}/` : `srcs/requirements/bonus/${name}/`;
     const unread = notRead(p, p.dockerfilePaths.get(name));
     if (!df) out.push(fail(`M01.dockerfile-${name}`, unread ? `service ${name}: ${unread}` : `service ${name} has no Dockerfile of its own`, `expected ${expected}Dockerfile`));
     else if (!df.path.startsWith(expected)) out.push(fail(`M01.dockerfile-${name}`, `${df.path} is not under ${expected}`));
@@ -446,7 +447,7 @@ function pid1(p: Project): CheckResult[] {
     pid1s.push([name, judgePid1({ dockerfile: df.text, context: files, composeEntrypoint: svc.entrypoint, composeCommand: svc.command }), df.path]);
   }
   // What PID 1 ends up doing counts too: compose's command: tail -f, a script ending in wait.
-  for (const [name, v] of pid1s) if (v.verdict === 'fail' && /only waits|ends waiting|ends in a loop/.test(v.reason)) hits.push(`${name}: ${v.reason}`);
+  for (const [name, v] of pid1s) if (v.waits) hits.push(`${name}: ${v.reason}`);
   out.push(hits.length === 0 ? pass('M10.no-waiting-loops', 'no tail -f, sleep infinity or endless loop in what the images run') : fail('M10.no-waiting-loops', `${hits.length} forbidden wait(s)`, hits[0]));
   for (const [name, v, path] of pid1s) out.push(result(`M10.pid1-${name}`, v.verdict, v.reason, v.evidence ?? path));
   return out;
@@ -714,15 +715,6 @@ function bonusServices(p: Project, bonus: string[]): CheckResult[] {
   return out;
 }
 
-/** Dockerfile instructions with line continuations joined and comments dropped. */
-export function instructions(dockerfile: string): string[] {
-  return dockerfile
-    .replace(/\\\r?\n/g, ' ')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
-}
-
 function grepLines(f: TextFile, re: RegExp): string[] {
   return linesOf(f).filter((l) => !/^\s*#/.test(l) && re.test(l));
 }
@@ -739,16 +731,6 @@ function linesOf(f: TextFile): string[] {
   return lines;
 }
 
-/**
- * A shell line ending in a single `&` (comments aside). Done in code: the old
- * `l.replace(/\s+#.*$/, '')` retried `\s+` from every blank of a long run of them (quadratic).
- */
-export function runsInBackground(line: string): boolean {
-  const hash = line.search(/\s#/);
-  const code = (hash < 0 ? line : line.slice(0, hash)).trimEnd();
-  const before = code.at(-2);
-  return code.endsWith('&') && before !== undefined && before !== '&' && before !== '|' && !line.trimEnd().endsWith('&&');
-}
 
 /** Every file a grader greps: scripts and configs, Dockerfiles, the Makefile, the compose file. */
 function textFiles(p: Project): TextFile[] {
@@ -771,13 +753,10 @@ function makeRuleFor(makefile: TextFile, dir: string): string | undefined {
 
 /** The Makefile (or a script it runs) writes srcs/.env: it names the file, not only the example. */
 function makesEnvFile(p: Project): boolean {
-  const texts = [p.makefile?.text ?? '', ...p.files.filter((f) => /\.(sh|bash)$/.test(f.path) && p.makefile?.text.includes(basenameOf(f.path))).map((f) => f.text)];
+  const texts = [p.makefile?.text ?? '', ...p.files.filter((f) => /\.(sh|bash)$/.test(f.path) && p.makefile?.text.includes(posix.basename(f.path))).map((f) => f.text)];
   return texts.some((t) => /(^|[\s/"'=(])\.env(?![\w.])/.test(t.replace(/\.env\.example/g, '')));
 }
 
-function basenameOf(path: string): string {
-  return path.split('/').at(-1) ?? path;
-}
 
 const ROLES = new WeakMap<Project, StaticRoles>();
 
@@ -794,6 +773,11 @@ function rolesOf(p: Project): StaticRoles {
     ROLES.set(p, roles);
   }
   return roles;
+}
+
+/** The services that play one of the three mandatory parts; every other one is a bonus service. */
+function roleServices(p: Project): Set<string> {
+  return new Set([...rolesOf(p).values()].map((r) => r.service));
 }
 
 /** The service playing `role`, or the role's own name when none does (its rules then fail or skip). */
