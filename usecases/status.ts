@@ -1,8 +1,7 @@
 import { labUrl } from '../core/config.js';
 import { bonusEndpoints, type Endpoint } from '../core/endpoints.js';
 import { readLabOrBroken, isBroken, loadLab, scanLabs, type BrokenLab, type Lab } from '../core/state.js';
-import { composePs, type ServiceStatus } from '../adapters/compose.js';
-import { withGuest } from '../adapters/guest.js';
+import type { ServiceStatus } from '../adapters/compose.js';
 import type * as vagrant from '../adapters/vagrant.js';
 import { gitCommitOf } from '../adapters/git.js';
 import { builtinProjectDir } from '../core/paths.js';
@@ -66,6 +65,8 @@ async function labStatus(lab: Lab): Promise<LabStatus> {
 async function withServices(status: LabStatus, lab: Lab): Promise<LabStatus> {
   if (status.vm !== 'running') return status;
   try {
+    // The SSH library (ssh2) costs ~120 ms to load: only a running VM pays for it.
+    const [{ withGuest }, { composePs }] = await Promise.all([import('../adapters/guest.js'), import('../adapters/compose.js')]);
     const services = await withGuest(lab, (guest) => composePs(guest.conn, lab.config, guest.callOptions));
     return { ...status, services };
   } catch (error) {

@@ -1,6 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { CheckFailedError, UsageError } from '../../core/errors.js';
-import { projectsCsv, projectsJson, projectsText, resultsText } from '../check-report.js';
 import { withLabName, type GlobalArgs } from '../options.js';
 import { print } from '../output.js';
 
@@ -20,7 +19,11 @@ export const command: CommandModule<GlobalArgs, Args> = {
       .example('$0 check --static class/*/ --csv > grades.csv', "a class's hand-ins: a table on screen, or a sheet")
       .example('$0 check', 'the running lab, from the host and over SSH') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
-    const { checkLab, checkProject, checkProjects } = await import('../../usecases/check.js');
+    // The report's table and CSV libraries load only for a check, not for every labctl start.
+    const [{ checkLab, checkProject, checkProjects }, { projectsCsv, projectsJson, projectsText, resultsText }] = await Promise.all([
+      import('../../usecases/check.js'),
+      import('../check-report.js'),
+    ]);
     const dirs = args.static;
     if (args.csv && args.json) throw new UsageError('--json and --csv: choose one', { hint: '--json for scripts, --csv for a spreadsheet' });
     if (args.csv && dirs === undefined) throw new UsageError('--csv goes with --static DIR…', { hint: 'e.g. labctl check --static ~/inception --csv; a live check prints --json' });
