@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     const doc = await readFile(out, 'utf8').catch(() => '# Benchmarks\n');
     const start = doc.indexOf('\n## Start-up');
     const next = start === -1 ? -1 : doc.indexOf('\n## ', start + 1);
-    const before = start === -1 ? doc.replace(/\n*$/, '\n') : doc.slice(0, start + 1);
+    const before = start === -1 ? doc.trimEnd() + '\n' : doc.slice(0, start + 1);
     const after = next === -1 ? '' : doc.slice(next);
     await writeFile(out, `${before}\n${table}${after}`);
     console.log(`wrote ${out}`);
