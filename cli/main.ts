@@ -25,7 +25,8 @@ import { command as up } from './commands/up.js';
 const argv = process.argv.slice(2);
 // -v and -V print the version, as for Vagrant, Docker, npm and node; verbose is spelled out.
 // Asked alone, the version is printed before yargs loads: scripts ask it often, and it is half a start.
-const versionOnly = argv.length === 1 && ['--version', '-v', '-V'].includes(argv[0] ?? '');
+const VERSION_ALIASES = ['V', 'v'];
+const versionOnly = argv.length === 1 && ['--version', ...VERSION_ALIASES.map((a) => `-${a}`)].includes(argv[0] ?? '');
 const verbose = argv.includes('--verbose');
 
 async function parseAndRun(): Promise<void> {
@@ -59,7 +60,7 @@ async function parseAndRun(): Promise<void> {
     .help()
     .alias('help', 'h')
     .version('version', 'Show the version number', LABCTL_VERSION)
-    .alias('version', ['V', 'v'])
+    .alias('version', VERSION_ALIASES)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((message, error) => {
       // yargs' own messages may span lines; the user gets one line and the way to the help.
