@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../core/paths.js';
+import { medianMs as medianOf } from './startup-measure.js';
 
 // `npm run bench:startup`: how long labctl takes to answer before it does any work, beside the
 // baseline every Node CLI pays (`node -e 0`). Issue 17's goal is `--help` and `--version` within
@@ -11,18 +11,7 @@ import { packageRoot } from '../../core/paths.js';
 const ROOT = packageRoot();
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 const SAMPLES = Number(/^--samples=(\d+)$/.exec(process.argv.find((a) => a.startsWith('--samples=')) ?? '')?.[1] ?? 21);
-
-function medianMs(argv: string[], env: NodeJS.ProcessEnv): number {
-  const times: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
-    const started = process.hrtime.bigint();
-    const r = spawnSync(argv[0] ?? 'node', argv.slice(1), { env, stdio: 'ignore', timeout: 30_000 });
-    if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status ?? r.signal}`);
-    times.push(Number(process.hrtime.bigint() - started) / 1e6);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] ?? Number.NaN;
-}
+const medianMs = (argv: string[], env: NodeJS.ProcessEnv): number => medianOf(argv, env, SAMPLES);
 
 async function main(): Promise<void> {
   // An empty lab home and hosts file of its own: `status` lists no lab and touches nothing real.
