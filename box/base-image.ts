@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { BASE_IMAGE_FILES, BASE_IMAGE_PRUNE, BASE_IMAGE_RECIPE } from './base-image-files.js';
 import { BASE_IMAGE_SUITE } from './guest-files.js';
-import { run, type Log } from './exec.js';
+import { run, writeFileAsRoot, type Log } from './exec.js';
 
 // The debian:bookworm base (M03) as a root filesystem tarball for `docker import`, made with
 // debootstrap on the host. Under software emulation the same debootstrap in the guest takes
@@ -25,7 +26,21 @@ export interface BaseTarballOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** debootstrap (minbase) → apt caches and lists dropped → one tar of the tree, owners numeric. */
+/** The container conventions of base-image-files.ts applied to a debootstrapped root. */
+async function slimRoot(root: string, opts: Pick<BaseTarballOptions, 'log' | 'signal'>): Promise<void> {
+  const quiet = { log: opts.log, privileged: true, timeoutMs: 5 * 60_000, signal: opts.signal };
+  for (const dir of BASE_IMAGE_PRUNE.emptied) {
+    if (existsSync(join(root, dir))) await run(['find', join(root, dir), '-mindepth', '1', '-delete'], quiet);
+  }
+  await run(['rm', '-rf', '--one-file-system', '--', ...BASE_IMAGE_PRUNE.removed.map((p) => join(root, p))], quiet);
+  const doc = join(root, 'usr/share/doc');
+  await run(['find', doc, '-mindepth', '1', '!', '-type', 'd', '!', '-name', 'copyright', '-delete'], quiet);
+  await run(['find', doc, '-mindepth', '1', '-type', 'd', '-empty', '-delete'], quiet);
+  await run(['find', join(root, 'usr/share/locale'), '-mindepth', '1', '-maxdepth', '1', '!', '-name', 'locale.alias', '-exec', 'rm', '-rf', '{}', '+'], quiet);
+  for (const file of BASE_IMAGE_FILES) await writeFileAsRoot(join(root, file.path), file.content, file.mode, opts);
+}
+
+/** debootstrap (minbase) → slimmed for containers (base-image-files.ts) → one tar of the tree, owners numeric. */
 export async function debootstrapBaseTarball(opts: BaseTarballOptions): Promise<void> {
   const { log, signal } = opts;
   const root = join(opts.workDir, `base-${BASE_IMAGE_SUITE}`);
@@ -34,7 +49,7 @@ export async function debootstrapBaseTarball(opts: BaseTarballOptions): Promise<
   await mkdir(opts.debCacheDir, { recursive: true });
   try {
     await run(argv, { log, privileged: true, timeoutMs: DEBOOTSTRAP_TIMEOUT_MS, signal });
-    await run(['sh', '-c', 'rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*', 'clean', root], { log, privileged: true, timeoutMs: 60_000, signal });
+    await slimRoot(root, opts);
     await run(['mkdir', '-p', dirname(opts.tarball)], { log, privileged: true, timeoutMs: 30_000, signal });
     await run(['tar', '--create', '--numeric-owner', '--file', opts.tarball, '--directory', root, '.'], { log, privileged: true, timeoutMs: TAR_TIMEOUT_MS, signal });
   } finally {
@@ -49,9 +64,12 @@ export interface HostBaseImage {
   built: boolean;
 }
 
-/** `<cacheDir>/debian-bookworm.tar`: the cache file every lab of this host shares. */
+/**
+ * `<cacheDir>/debian-bookworm-r2.tar`: the cache file every lab of this host shares. The recipe is
+ * in the name, so a tarball made by an older labctl is never taken for the current one.
+ */
 export function hostBaseImagePath(cacheDir: string): string {
-  return join(cacheDir, `debian-${BASE_IMAGE_SUITE}.tar`);
+  return join(cacheDir, `debian-${BASE_IMAGE_SUITE}-r${BASE_IMAGE_RECIPE}.tar`);
 }
 
 /**

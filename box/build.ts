@@ -13,7 +13,7 @@ import { addBox, addedBuildId } from '../adapters/vagrant.js';
 // (debootstrap + Vagrant conventions), disk.ts (raw disk, GRUB, qcow2) and adapters/vagrant.ts (box add).
 
 /** Bump when the recipe changes: cached boxes from an older recipe are rebuilt. */
-export const BOX_RECIPE_VERSION = 2;
+export const BOX_RECIPE_VERSION = 3;
 export const TAR_TIMEOUT_MS = 10 * 60_000;
 
 export interface BuildBoxOptions {

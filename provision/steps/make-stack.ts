@@ -1,3 +1,5 @@
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
 import { runsOwnProject, type LabConfig } from '../../core/config.js';
 import { RemoteCommandError } from '../../core/errors.js';
 import { allReady, composePs } from '../../adapters/compose.js';
@@ -36,6 +38,15 @@ export function makeArgs(config: Pick<LabConfig, 'bonus' | 'project'>, target?: 
   return runsOwnProject(config) ? [] : ['all'];
 }
 
+/**
+ * BuildKit prints each Dockerfile step with its own duration (`#7 DONE 45.3s`) only in its plain
+ * progress; the tty view is redrawn and lost. Compose and buildx read this variable.
+ */
+export const MAKE_ENV = { BUILDKIT_PROGRESS: 'plain' } as const;
+
+/** The whole output of the lab's last make, kept on the host for the student and `npm run bench`. */
+export const MAKE_LOG = 'make.log';
+
 export const makeStackStep: ProvisionStep = {
   title: 'Build and start the stack (make)',
   skip: async (ctx) => {
@@ -48,11 +59,25 @@ export const makeStackStep: ProvisionStep = {
     const lockWaitS = Math.ceil(ctx.timeouts.makeMs / 1000);
     // flock: a make left running by an interrupted run finishes before this one starts, instead
     // of two `compose up` racing over the same containers.
-    await ctx.exec(['flock', '-w', String(lockWaitS), `${ctx.guest.state}/make.lock`, 'make', '-C', ctx.guest.project, ...makeArgs(ctx.config, ctx.makeTarget)], {
-      user: ctx.config.login,
-      timeoutMs: ctx.timeouts.makeMs * 2,
-      onOutput: (chunk) => ctx.progress(lastOutputLine(chunk)),
-    });
+    const args = makeArgs(ctx.config, ctx.makeTarget);
+    // The log is rewritten by each make: a failed build's every line stays there after the run.
+    const log = await open(join(ctx.paths.dir, MAKE_LOG), 'w', 0o600);
+    let writes = Promise.resolve();
+    try {
+      await log.write(`$ make ${args.join(' ')} (${new Date().toISOString()})\n`);
+      await ctx.exec(['flock', '-w', String(lockWaitS), `${ctx.guest.state}/make.lock`, 'make', '-C', ctx.guest.project, ...args], {
+        user: ctx.config.login,
+        env: MAKE_ENV,
+        timeoutMs: ctx.timeouts.makeMs * 2,
+        onOutput: (chunk) => {
+          writes = writes.then(() => log.write(chunk).then(() => undefined));
+          ctx.progress(lastOutputLine(chunk));
+        },
+      });
+    } finally {
+      await writes.catch(() => undefined);
+      await log.close();
+    }
     const login = ctx.config.login;
     await ctx.writeFile(stampPath(ctx), `${ctx.local.projectHash}\n`, { mode: '600', owner: `${login}:${login}` });
   },

@@ -114,7 +114,6 @@ EOF
 # Dockerfile installs packages (no init system in a build), and apt keeps no package cache.
 "${SUDO[@]}" tee "$ROOTFS/usr/sbin/policy-rc.d" >/dev/null <<'EOF'
 #!/bin/sh
-# Containers have no init system: never start services from package scripts.
 exit 101
 EOF
 "${SUDO[@]}" chmod 0755 "$ROOTFS/usr/sbin/policy-rc.d"
@@ -124,16 +123,37 @@ APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/a
 Dir::Cache::pkgcache "";
 Dir::Cache::srcpkgcache "";
 EOF
-"${SUDO[@]}" tee "$ROOTFS/etc/apt/apt.conf.d/docker-gzip-indexes" >/dev/null <<'EOF'
-Acquire::GzipIndexes "true";
+# apt-get update fetches no translated descriptions: nobody reads them in a build.
+"${SUDO[@]}" tee "$ROOTFS/etc/apt/apt.conf.d/labctl-no-languages" >/dev/null <<'EOF'
+Acquire::Languages "none";
+EOF
+# A failed build is thrown away whole, so dpkg's fsync after every file buys nothing; in an
+# emulated VM it is most of an install's time.
+"${SUDO[@]}" tee "$ROOTFS/etc/dpkg/dpkg.cfg.d/labctl-unsafe-io" >/dev/null <<'EOF'
+force-unsafe-io
+EOF
+# Later installs leave out what a container never reads (as Debian's slim images do); licences stay.
+"${SUDO[@]}" tee "$ROOTFS/etc/dpkg/dpkg.cfg.d/labctl-slim" >/dev/null <<'EOF'
+path-exclude=/usr/share/doc/*
+path-include=/usr/share/doc/*/copyright
+path-exclude=/usr/share/man/*
+path-exclude=/usr/share/info/*
+path-exclude=/usr/share/groff/*
+path-exclude=/usr/share/lintian/*
+path-exclude=/usr/share/locale/*
+path-include=/usr/share/locale/locale.alias
 EOF
 
 # Drop what debootstrap copied from the build host or left behind (host name, resolver, caches,
-# package lists): Docker supplies hostname and resolv.conf at run time.
-"${SUDO[@]}" rm -rf \
-  "$ROOTFS/etc/hostname" "$ROOTFS/etc/resolv.conf" \
-  "$ROOTFS/var/cache/apt/archives/"*.deb "$ROOTFS/var/cache/apt/"*.bin \
-  "$ROOTFS/var/lib/apt/lists/"* "$ROOTFS/var/log/"*.log "$ROOTFS/debootstrap"
+# package lists), and the documentation minbase already unpacked: Docker supplies hostname and
+# resolv.conf at run time.
+for dir in usr/share/man usr/share/info usr/share/groff usr/share/lintian var/lib/apt/lists var/cache/apt/archives; do
+  if [ -d "$ROOTFS/$dir" ]; then "${SUDO[@]}" find "$ROOTFS/$dir" -mindepth 1 -delete; fi
+done
+"${SUDO[@]}" rm -rf "$ROOTFS/etc/hostname" "$ROOTFS/etc/resolv.conf" "$ROOTFS/debootstrap" "$ROOTFS/var/log/"*.log
+"${SUDO[@]}" find "$ROOTFS/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
+"${SUDO[@]}" find "$ROOTFS/usr/share/doc" -mindepth 1 -type d -empty -delete
+"${SUDO[@]}" find "$ROOTFS/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
 "${SUDO[@]}" find "$ROOTFS/tmp" "$ROOTFS/var/tmp" -mindepth 1 -delete
 
 log "importing the root file system as $TAG"
