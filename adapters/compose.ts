@@ -1,82 +1,15 @@
-import { runsOwnProject, type LabConfig } from '../core/config.js';
-import { guestPaths } from '../core/guest-paths.js';
 import { RemoteCommandError, TimeoutError } from '../core/errors.js';
 import { pollUntil } from '../core/poll.js';
 import { ANY_EXIT_CODE, remoteExec, type Connection, type RemoteExecOptions } from './guest.js';
+import { allReady, composeArgv, composeOpts, composePsCommand, describeServices, FOLLOW_TIMEOUT_MS, isServiceReady, LOGS_TIMEOUT_MS, logsArgs, parseServicesThenPs, type LogsRequest, type ServiceStatus, type StackConfig } from './compose-query.js';
 
-// Docker Compose in the guest, as root through sudo: the SSH user's new docker-group membership
-// only applies to new logins, and root can read the 0600 srcs/.env that Compose interpolates.
-
-export interface ServiceStatus {
-  name: string;
-  /** Compose's State (running, exited, restarting, created…) or 'missing' when no container exists. */
-  state: string;
-  /** healthy | unhealthy | starting, or '' when the service has no healthcheck. */
-  health: string;
-}
-
-/**
- * The lab's stack. In labctl's compose/ the bonus services (B01–B05) are the compose profile
- * "bonus"; a student's project is run from its srcs/ with compose's own file discovery
- * (compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml) and its own profiles.
- */
-export type StackConfig = Pick<LabConfig, 'login' | 'bonus' | 'project'>;
-
-export function composeArgv(config: StackConfig, args: readonly string[]): string[] {
-  if (runsOwnProject(config)) return ['docker', 'compose', ...args];
-  return ['docker', 'compose', '-f', guestPaths(config.login).composeFile, ...(config.bonus ? ['--profile', 'bonus'] : []), ...args];
-}
-
-function composeOpts(config: StackConfig, extra: RemoteExecOptions = {}): RemoteExecOptions {
-  const { project } = guestPaths(config.login);
-  return { sudo: true, cwd: runsOwnProject(config) ? `${project}/srcs` : project, ...extra };
-}
-
-/**
- * `docker compose ps --format json` printed one JSON array before Compose 2.21 and one object per
- * line since; both are accepted.
- */
-export function parseComposePs(output: string): Array<{ Service: string; State: string; Health: string }> {
-  const text = output.trim();
-  if (text === '') return [];
-  const rows: unknown[] = text.startsWith('[') ? (JSON.parse(text) as unknown[]) : text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as unknown);
-  return rows.map((r) => {
-    const row = r as Record<string, unknown>;
-    return { Service: String(row.Service ?? row.Name ?? ''), State: String(row.State ?? ''), Health: String(row.Health ?? '') };
-  });
-}
-
-/** Joins the declared services with their containers; a declared service without one is 'missing'. */
-export function mergeServiceStatus(declared: readonly string[], ps: ReturnType<typeof parseComposePs>): ServiceStatus[] {
-  return declared.map((name) => {
-    const row = ps.find((r) => r.Service === name);
-    return row ? { name, state: row.State.toLowerCase(), health: row.Health.toLowerCase() } : { name, state: 'missing', health: '' };
-  });
-}
-
-/** Running, and healthy where a healthcheck exists. */
-export function isServiceReady(s: ServiceStatus): boolean {
-  return s.state === 'running' && (s.health === '' || s.health === 'healthy');
-}
-
-export function allReady(services: readonly ServiceStatus[]): boolean {
-  return services.length > 0 && services.every(isServiceReady);
-}
-
-export function describeServices(services: readonly ServiceStatus[]): string {
-  return services.map((s) => `${s.name}: ${s.state}${s.health ? ` (${s.health})` : ''}`).join(', ');
-}
+export * from './compose-query.js';
 
 /** Per-service state and health of the lab's stack. */
-// The declared services, a record separator line, then ps: one sudo and one channel instead of two.
-const SERVICES_THEN_PS = '"$@" config --services && printf "\\036\\n" && "$@" ps --all --format json';
-
 export async function composePs(conn: Connection, config: StackConfig, opts: RemoteExecOptions = {}): Promise<ServiceStatus[]> {
-  const r = await remoteExec(conn, ['sh', '-c', SERVICES_THEN_PS, 'sh', ...composeArgv(config, [])], composeOpts(config, opts));
-  const cut = r.stdout.indexOf('\x1e\n');
-  const declared = cut === -1 ? r.stdout : r.stdout.slice(0, cut);
-  const names = declared.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  return mergeServiceStatus(names, parseComposePs(cut === -1 ? '' : r.stdout.slice(cut + 2)));
+  const command = composePsCommand(config);
+  const r = await remoteExec(conn, command.argv, { ...command.opts, ...opts });
+  return parseServicesThenPs(r.stdout);
 }
 
 export const HEALTH_POLL_INTERVAL_MS = 3_000;
@@ -153,35 +86,6 @@ function printable(line: string): string {
 
 /** How many of a failing service's log lines a health timeout carries (shown with --verbose). */
 const FAILING_LOG_LINES = 15;
-
-export interface LogsRequest {
-  /** One service, or all of them. */
-  service?: string | undefined;
-  follow: boolean;
-  /** `--tail` value: a line count or "all". */
-  tail?: string;
-  /** Receives stdout and stderr of the remote command (default: this process's stdout). */
-  stdout?: NodeJS.WritableStream;
-  signal?: AbortSignal;
-  /** Bound for a non-following call; following runs until the signal aborts. */
-  timeoutMs?: number;
-  /** The call log (the lab's labctl.log), as for remoteExec. */
-  log?: RemoteExecOptions['log'];
-}
-
-/** A followed stream ends only when the caller aborts: its bound is a day, not a hang guard. */
-export const FOLLOW_TIMEOUT_MS = 24 * 60 * 60 * 1000;
-export const LOGS_TIMEOUT_MS = 60_000;
-
-export function logsArgs(request: Pick<LogsRequest, 'service' | 'follow' | 'tail'>): string[] {
-  return [
-    'logs',
-    '--no-color',
-    ...(request.follow ? ['--follow'] : []),
-    ...(request.tail === undefined ? [] : ['--tail', request.tail]),
-    ...(request.service === undefined ? [] : ['--', request.service]),
-  ];
-}
 
 /** `docker compose logs [--follow] [--tail N] [service]`, streamed as it arrives. */
 export async function streamComposeLogs(conn: Connection, config: StackConfig, request: LogsRequest): Promise<void> {

@@ -8,13 +8,26 @@ import { labCallLog, type LogLine } from '../core/lab-log.js';
 import { assertInsideHome, type LabPaths } from '../core/paths.js';
 import { ANY_EXIT_CODE, hasProgram, run, type RunResult } from './run.js';
 import type { SshTarget } from '../core/ssh-target.js';
+import { closeSshMaster } from './ssh-mux.js';
 
 // Thin adapter over the vagrant CLI: argv arrays, cwd = the lab's directory, no decisions. Every
 // vagrant call labctl makes comes from here (box store and plugin probes included), so all of them
 // run with VAGRANT_ENV, and every call in a lab's directory leaves its line in the lab's labctl.log.
 
 /** Vagrant's machine states, as `vagrant status --machine-readable` prints them. */
-export type VmState = 'not_created' | 'running' | 'poweroff' | 'shutoff' | 'saved' | 'aborted' | 'paused' | 'preparing' | 'unknown';
+export type VmState =
+  | 'not_created'
+  | 'running'
+  | 'poweroff'
+  | 'shutoff'
+  | 'shutting_down'
+  | 'crashed'
+  | 'pmsuspended'
+  | 'saved'
+  | 'aborted'
+  | 'paused'
+  | 'preparing'
+  | 'unknown';
 
 export type { SshTarget } from '../core/ssh-target.js';
 
@@ -41,19 +54,26 @@ function vagrant(paths: LabPaths, args: string[], opts: { stream?: boolean; abor
   });
 }
 
+// Each lifecycle command first ends the lab's shared SSH connection, which would outlive the VM it
+// leads to (core/ssh-control.ts).
+
 export async function up(paths: LabPaths, provider: Provider, stream: boolean, abortHint?: string): Promise<void> {
+  await closeSshMaster(paths);
   await vagrant(paths, ['up', '--provider', provider, '--no-provision'], { stream, ...(abortHint === undefined ? {} : { abortHint }) });
 }
 
 export async function halt(paths: LabPaths, stream: boolean): Promise<void> {
+  await closeSshMaster(paths);
   await vagrant(paths, ['halt'], { stream });
 }
 
 export async function reload(paths: LabPaths, stream: boolean): Promise<void> {
+  await closeSshMaster(paths);
   await vagrant(paths, ['reload', '--no-provision'], { stream });
 }
 
 export async function destroy(paths: LabPaths, stream: boolean): Promise<void> {
+  await closeSshMaster(paths);
   await vagrant(paths, ['destroy', '--force'], { stream });
 }
 
@@ -138,10 +158,7 @@ export function parseSshConfig(text: string): SshTarget {
   return { host, port, username, privateKeyPath };
 }
 
-/** The alias under which `vagrant ssh-config` lists the machine (first `Host` line). */
-export function sshConfigHostAlias(text: string): string {
-  return /^Host\s+(\S+)/m.exec(text)?.[1] ?? 'default';
-}
+export { sshConfigHostAlias } from '../core/ssh-control.js';
 
 export async function validate(dir: string, provider: Provider, ignoreProvider: boolean): Promise<void> {
   await run('vagrant', ['validate', ...(ignoreProvider ? ['--ignore-provider'] : [])], {

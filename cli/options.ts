@@ -1,4 +1,4 @@
-import type { Argv } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { BASE_IMAGE_MODES, DOCKER_SOURCES, LIBVIRT_DRIVERS, PROVIDERS, type RawConfig } from '../core/config.js';
 
 // Lab settings shared by create and render. Every flag is read as a string and validated by
@@ -75,6 +75,10 @@ export interface GlobalArgs {
   verbose?: boolean;
   quiet?: boolean;
 }
+
+/** What a command module exports: its flags and its handler. Its word, aliases and description are
+ * in cli/program.ts's table, so that listing the commands loads none of their modules. */
+export type CommandHandlers<A> = Required<Pick<CommandModule<GlobalArgs, A>, 'builder' | 'handler'>>;
 
 export function withLabName<T>(y: Argv<T>): Argv<T & { name?: string }> {
   return y.positional('name', { type: 'string', describe: 'lab name [default: the only lab, or inception]' }) as Argv<T & { name?: string }>;

@@ -17,8 +17,10 @@ const FROM_PROVIDER: Readonly<Record<string, LabState>> = {
   saved: 'stopped',
   aborted: 'stopped',
   paused: 'stopped',
-  // libvirt
+  // libvirt (vagrant-libvirt's words, which labctl also derives from `virsh domstate`)
   shutoff: 'stopped',
+  shutting_down: 'stopped',
+  pmsuspended: 'stopped',
   shutdown: 'stopped',
   crashed: 'stopped',
   suspended: 'stopped',

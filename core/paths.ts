@@ -34,6 +34,33 @@ export interface LabPaths {
   sshConfig: string;
   /** Append-only log of the commands labctl ran for this lab. */
   log: string;
+  /**
+   * The OpenSSH control socket of the lab's shared connection (ControlMaster), 0600 in the 0700 lab
+   * directory; undefined when its path is too long for a UNIX socket (then every ssh connects on its
+   * own: a socket elsewhere, such as /tmp, would leave LABCTL_HOME and be open to other users' races).
+   */
+  sshControl: string | undefined;
+}
+
+/** sun_path holds 104 bytes on macOS and the BSDs (108 on Linux), its terminating NUL included. */
+export const UNIX_SOCKET_PATH_MAX = 104;
+/**
+ * ssh binds the master's socket at `<ControlPath>.<16 random characters>` first and renames it
+ * into place, so the path it is given must leave room for that suffix too.
+ */
+const SSH_CONTROL_TEMP_SUFFIX = 17;
+const SSH_CONTROL_NAME = 'ssh.sock';
+
+/**
+ * The control socket's path, or undefined when ssh could not bind it (too long) or could not be told
+ * it: ssh reads `-o ControlPath=…` like a config line, so a double quote or backslash in it would
+ * need escaping that ssh does not offer.
+ */
+export function sshControlPath(dir: string): string | undefined {
+  const path = join(dir, SSH_CONTROL_NAME);
+  if (Buffer.byteLength(path) + SSH_CONTROL_TEMP_SUFFIX >= UNIX_SOCKET_PATH_MAX) return undefined;
+  if (/["\\\n]/.test(path)) return undefined;
+  return path;
 }
 
 /**
@@ -51,6 +78,7 @@ export function labPaths(name: string, env: NodeJS.ProcessEnv = process.env): La
     secrets: join(dir, 'secrets'),
     sshConfig: join(dir, 'ssh-config'),
     log: join(dir, 'labctl.log'),
+    sshControl: sshControlPath(dir),
   };
 }
 

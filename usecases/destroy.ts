@@ -6,6 +6,7 @@ import { destroyedLogPath, hostsFilePath, labPaths, type LabPaths } from '../cor
 import { ANY_EXIT_CODE, run } from '../adapters/run.js';
 import { isBroken, readLabOrBroken, removeLabDir, withLabLock } from '../core/state.js';
 import * as vagrant from '../adapters/vagrant.js';
+import { closeSshMaster } from '../adapters/ssh-mux.js';
 import { hostsRemove } from './hosts.js';
 import type { Reporter } from './reporter.js';
 
@@ -141,6 +142,8 @@ export async function destroyLab(name: string, opts: DestroyOptions, reporter: R
       await removeVm(paths, opts, reporter, env, report);
       await removeHostsBlock(name, opts, env, report);
       await keepLabLog(paths, env);
+      // vagrant.destroy closed it when there was a VM; a master left without one goes here.
+      await closeSshMaster(paths);
       await removeLabDir(paths);
       report.removed.push(`state ${paths.dir}`);
       return report;

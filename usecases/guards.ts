@@ -1,7 +1,8 @@
 import { NotFoundError } from '../core/errors.js';
 import { createUnfinished, labStateFrom, type LabState } from '../core/lab-state.js';
 import type { Lab } from '../core/state.js';
-import * as vagrant from '../adapters/vagrant.js';
+import type * as vagrant from '../adapters/vagrant.js';
+import { vmState } from '../adapters/provider-state.js';
 
 export interface LabStateReading {
   state: LabState;
@@ -11,7 +12,7 @@ export interface LabStateReading {
 
 /** Where the lab is in its life: the provider's VM state and whether a create is unfinished. */
 export async function readLabState(lab: Lab): Promise<LabStateReading> {
-  const [vm, unfinished] = await Promise.all([vagrant.status(lab.paths), createUnfinished(lab.paths)]);
+  const [vm, unfinished] = await Promise.all([vmState(lab.paths, lab.config.provider), createUnfinished(lab.paths)]);
   return { state: labStateFrom(vm, unfinished), vm };
 }
 

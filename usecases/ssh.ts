@@ -1,10 +1,16 @@
-import { readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DEFAULT_LAB_NAME, NAME_SHAPE, RESERVED_LAB_NAMES } from '../core/config.js';
 import { ChildExitError, ExternalCommandError, NotFoundError } from '../core/errors.js';
 import { commandLine } from '../core/quote.js';
-import { loadLab, resolveLabName } from '../core/state.js';
-import { ANY_EXIT_CODE, run } from '../adapters/run.js';
-import * as vagrant from '../adapters/vagrant.js';
-import { readLabState } from './guards.js';
+import { labctlHome, labPaths, type LabPaths } from '../core/paths.js';
+import { sshConfigHostAlias, sshControlOptions } from '../core/ssh-control.js';
+import { sshOnTerminal } from '../adapters/ssh-client.js';
+
+// `labctl ssh` is the command people type most, so its way to ssh touches nothing but the lab's
+// directory and the cached ssh-config: no vagrant, no lab.json schema (zod), no execa. Anything
+// unusual (no cached config, a broken or missing lab, ssh failing) takes the slow, exact path, whose
+// modules are loaded only then.
 
 /**
  * What ssh sends as the remote command. sshd hands one string to the login shell, so several
@@ -16,24 +22,70 @@ export function remoteCommand(command: readonly string[]): string[] {
   return [commandLine(command)];
 }
 
-/** argv for the system ssh using the cached ssh-config (much faster than `vagrant ssh`). */
-export async function sshArgv(name: string, command: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
-  const lab = await loadLab(name, env);
+/**
+ * The lab meant when none is named, as core/state.ts resolveLabName decides it (the only lab, else
+ * "inception") but from directory entries alone; anything it cannot tell cheaply goes to that function.
+ */
+async function labName(name: string | undefined, env: NodeJS.ProcessEnv): Promise<string> {
+  if (name !== undefined) {
+    labPaths(name, env); // validates: the name becomes a path under LABCTL_HOME
+    return name;
+  }
+  try {
+    const home = labctlHome(env);
+    const names = (await readdir(home)).filter((n) => NAME_SHAPE.test(n) && !RESERVED_LAB_NAMES.includes(n));
+    // A lab is a directory with a lab.json, or something broken in a lab's place (a file, a link).
+    const counted = await Promise.all(
+      names.map(async (n) => {
+        const entry = await lstat(join(home, n));
+        if (entry.isDirectory()) return lstat(join(home, n, 'lab.json')).then(() => true, () => false);
+        return entry.isFile() || entry.isSymbolicLink();
+      }),
+    );
+    const labs = names.filter((_, i) => counted[i]);
+    return labs.length === 1 && labs[0] ? labs[0] : DEFAULT_LAB_NAME;
+  } catch {
+    const { resolveLabName } = await import('../core/state.js');
+    return resolveLabName(undefined, env);
+  }
+}
+
+/** The cached ssh-config, or undefined when the fast path cannot use it. */
+async function cachedSshConfig(paths: LabPaths): Promise<string | undefined> {
+  // A lab directory that is a link (or not there) is never read through: loadLab says what it is.
+  const dir = await lstat(paths.dir).catch(() => undefined);
+  if (!dir?.isDirectory()) return undefined;
+  const text = await readFile(paths.sshConfig, 'utf8').catch(() => '');
+  return text.trim() === '' ? undefined : text;
+}
+
+/** The slow path: the lab as loadLab reads it (broken, missing), then `vagrant ssh-config`. */
+async function freshSshConfig(paths: LabPaths, env: NodeJS.ProcessEnv): Promise<string> {
+  const [{ loadLab }, vagrant] = await Promise.all([import('../core/state.js'), import('../adapters/vagrant.js')]);
+  const lab = await loadLab(paths.name, env);
   const text = await readFile(lab.paths.sshConfig, 'utf8').catch(async (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ENOENT') throw error;
+    if (error.code !== 'ENOENT' && error.code !== 'EISDIR') throw error;
     await vagrant.refreshSshConfig(lab.paths);
     return readFile(lab.paths.sshConfig, 'utf8');
   });
-  if (!text.trim()) throw new NotFoundError(`no SSH settings for lab "${name}"`, { hint: `run \`labctl up ${name}\`` });
+  if (!text.trim()) throw new NotFoundError(`no SSH settings for lab "${paths.name}"`, { hint: `run \`labctl up ${paths.name}\`` });
+  return text;
+}
+
+/** argv for the system ssh: the cached ssh-config, the lab's shared connection. */
+export async function sshArgv(name: string, command: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const paths = labPaths(name, env);
+  const text = (await cachedSshConfig(paths)) ?? (await freshSshConfig(paths, env));
   // -t only for an interactive shell: a command's output must stay byte-exact for pipes.
-  return ['-F', lab.paths.sshConfig, ...(command.length > 0 ? [] : ['-t']), vagrant.sshConfigHostAlias(text), ...remoteCommand(command)];
+  return ['-F', paths.sshConfig, ...sshControlOptions(paths), ...(command.length > 0 ? [] : ['-t']), sshConfigHostAlias(text), ...remoteCommand(command)];
 }
 
 /**
  * Why `labctl ssh` could not reach the VM (ssh exited 255): the lab's state and the fix. Asked only
- * after a failure, so that a working `labctl ssh` never pays for `vagrant status`.
+ * after a failure, so that a working `labctl ssh` never pays for the provider's state.
  */
 export async function sshUnreachable(name: string, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Error> {
+  const [{ loadLab }, { readLabState }, vagrant] = await Promise.all([import('../core/state.js'), import('./guards.js'), import('../adapters/vagrant.js')]);
   const lab = await loadLab(name, env);
   const { state } = await readLabState(lab);
   if (state !== 'running' && state !== 'creating') return vagrant.notRunningError(lab.paths);
@@ -42,10 +94,10 @@ export async function sshUnreachable(name: string, argv: readonly string[], env:
 
 /** `labctl ssh [name] [-- command…]`: the terminal is ssh's; the remote exit status is ours. */
 export async function sshIntoLab(name: string | undefined, command: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const resolved = await resolveLabName(name, env);
+  const resolved = await labName(name, env);
   const argv = await sshArgv(resolved, command, env);
-  const r = await run('ssh', argv, { interactive: true, okCodes: ANY_EXIT_CODE });
+  const code = await sshOnTerminal(argv);
   // ssh uses 255 for its own failures; anything else is the remote command's answer.
-  if (r.code === 255) throw await sshUnreachable(resolved, argv, env);
-  if (r.code !== 0) throw new ChildExitError(r.code);
+  if (code === 255) throw await sshUnreachable(resolved, argv, env);
+  if (code !== 0) throw new ChildExitError(code);
 }

@@ -1,8 +1,9 @@
 import { labUrl } from '../core/config.js';
 import { bonusEndpoints, type Endpoint } from '../core/endpoints.js';
 import { readLabOrBroken, isBroken, loadLab, scanLabs, type BrokenLab, type Lab } from '../core/state.js';
-import type { ServiceStatus } from '../adapters/compose.js';
-import type * as vagrant from '../adapters/vagrant.js';
+import { composePsCommand, parseServicesThenPs, type ServiceStatus } from '../adapters/compose-query.js';
+import { guestSsh } from '../adapters/ssh-mux.js';
+import { cachedSshTarget, type VmState } from '../adapters/vagrant.js';
 import { gitCommitOf } from '../adapters/git.js';
 import { builtinProjectDir } from '../core/paths.js';
 import { readDeployRecord, type DeployRecord } from '../core/deploy-record.js';
@@ -20,7 +21,7 @@ export interface LabStatus {
   /** Where the lab is in its life (core/lab-state.ts); `broken` with `problem` when its state cannot be read. */
   state: LabState;
   /** The provider's own word for the VM (`running`, `poweroff`, `shutoff`, `not_created` …); absent for a broken lab. */
-  vm?: vagrant.VmState;
+  vm?: VmState;
   dir: string;
   problem?: string;
   /** The project the lab runs: labctl's built-in compose/ or the student's own (--project). */
@@ -61,14 +62,15 @@ async function labStatus(lab: Lab): Promise<LabStatus> {
   };
 }
 
-// Per-service state comes from `docker compose ps` in the VM, only when the VM runs.
+// Per-service state comes from `docker compose ps` in the VM, only when the VM runs, over the lab's
+// shared SSH connection (adapters/ssh-mux.ts): no vagrant call, no handshake once the master is up.
 async function withServices(status: LabStatus, lab: Lab): Promise<LabStatus> {
   if (status.vm !== 'running') return status;
   try {
-    // The SSH library (ssh2) costs ~120 ms to load: only a running VM pays for it.
-    const [{ withGuest }, { composePs }] = await Promise.all([import('../adapters/guest.js'), import('../adapters/compose.js')]);
-    const services = await withGuest(lab, (guest) => composePs(guest.conn, lab.config, guest.callOptions));
-    return { ...status, services };
+    await cachedSshTarget(lab.paths); // asks vagrant only when nothing is cached
+    const command = composePsCommand(lab.config);
+    const r = await guestSsh(lab.paths, command.argv, command.opts);
+    return { ...status, services: parseServicesThenPs(r.stdout) };
   } catch (error) {
     return { ...status, servicesError: (error as Error).message.split('\n')[0] ?? 'unknown error' };
   }

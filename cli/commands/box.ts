@@ -1,5 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import type { GlobalArgs } from '../options.js';
+import type { CommandHandlers, GlobalArgs } from '../options.js';
 import { formatDuration, note, print } from '../output.js';
 
 type BuildArgs = GlobalArgs & { suite: string; provider: string; bake: boolean; mirror?: string; force: boolean };
@@ -52,9 +52,7 @@ const remove: CommandModule<GlobalArgs, RemoveArgs> = {
   },
 };
 
-export const command: CommandModule<GlobalArgs, GlobalArgs> = {
-  command: 'box <action>',
-  describe: 'Build, list or remove local Debian boxes (for offline machines)',
+export const command: CommandHandlers<GlobalArgs> = {
   builder: (y: Argv<GlobalArgs>) => y.command(build).command(list).command(remove).demandCommand(1, 'say build, list or remove'),
   handler: () => {},
 };

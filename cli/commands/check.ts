@@ -1,13 +1,11 @@
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { CheckFailedError, UsageError } from '../../core/errors.js';
-import { withLabName, type GlobalArgs } from '../options.js';
+import { withLabName, type CommandHandlers, type GlobalArgs } from '../options.js';
 import { print } from '../output.js';
 
 type Args = GlobalArgs & { name?: string; static?: string[]; json: boolean; csv: boolean; destructive: boolean };
 
-export const command: CommandModule<GlobalArgs, Args> = {
-  command: 'check [name]',
-  describe: 'Grade a lab against every Inception rule (live), or projects from their files (--static DIR…)',
+export const command: CommandHandlers<Args> = {
   builder: (y: Argv<GlobalArgs>) =>
     withLabName(y)
       .option('static', { type: 'string', array: true, describe: 'grade project folders from their files, without a VM (several: one table)' })

@@ -1,14 +1,12 @@
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { interruptSignal } from '../interrupt.js';
-import { rawConfigFromArgs, withConfigOptions, type ConfigArgs, type GlobalArgs } from '../options.js';
+import { rawConfigFromArgs, withConfigOptions, type ConfigArgs, type CommandHandlers, type GlobalArgs } from '../options.js';
 import { bonusEndpoints } from '../../core/endpoints.js';
 import { formatDuration, note, print, rendererFor, reporterFor } from '../output.js';
 
 type Args = ConfigArgs & GlobalArgs & { hosts: boolean; provision: boolean; yes: boolean };
 
-export const command: CommandModule<GlobalArgs, Args> = {
-  command: 'create [name]',
-  describe: 'Create a lab: Vagrant VM, hosts entry, Docker and the Inception stack',
+export const command: CommandHandlers<Args> = {
   builder: (y: Argv<GlobalArgs>) =>
     withConfigOptions(y)
       .option('hosts', { type: 'boolean', default: true, describe: 'map <login>.42.fr in the hosts file (--no-hosts prints the line instead)' })

@@ -1,8 +1,8 @@
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { LabctlError } from '../../core/errors.js';
 import type { DeployOutcome, DeploySummary } from '../../usecases/deploy.js';
 import { interruptSignal } from '../interrupt.js';
-import { withLabName, type GlobalArgs } from '../options.js';
+import { withLabName, type CommandHandlers, type GlobalArgs } from '../options.js';
 import { note, print, rendererFor, reporterFor } from '../output.js';
 
 type Args = GlobalArgs & { name?: string; target?: string; watch: boolean; probe: boolean };
@@ -29,9 +29,7 @@ function errorText(error: unknown): string {
   return `labctl: deploy failed: ${error instanceof Error ? error.message : String(error)}`;
 }
 
-export const command: CommandModule<GlobalArgs, Args> = {
-  command: 'deploy [name]',
-  describe: "Push your project's changed files to the lab, run its make, wait until healthy, probe the site",
+export const command: CommandHandlers<Args> = {
   builder: (y: Argv<GlobalArgs>) =>
     withLabName(y)
       .option('target', { type: 'string', describe: "make goal to run in the VM [default: the Makefile's default goal; labctl's compose/: all, or bonus]" })

@@ -1,14 +1,12 @@
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { ExternalCommandError } from '../../core/errors.js';
 import { confirmByTyping } from '../confirm.js';
-import { withLabName, type GlobalArgs } from '../options.js';
+import { withLabName, type CommandHandlers, type GlobalArgs } from '../options.js';
 import { note, reporterFor } from '../output.js';
 
 type Args = GlobalArgs & { name?: string; yes: boolean; force: boolean };
 
-export const command: CommandModule<GlobalArgs, Args> = {
-  command: 'destroy [name]',
-  describe: 'Destroy the VM, remove the hosts entry and delete the lab state (secrets included)',
+export const command: CommandHandlers<Args> = {
   builder: (y: Argv<GlobalArgs>) =>
     withLabName(y)
       .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'do not ask for confirmation' })

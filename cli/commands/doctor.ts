@@ -1,15 +1,13 @@
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { CheckFailedError } from '../../core/errors.js';
-import type { GlobalArgs } from '../options.js';
+import type { CommandHandlers, GlobalArgs } from '../options.js';
 import { note, print } from '../output.js';
 
 type Args = GlobalArgs & { json: boolean };
 
 const MARK = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;
 
-export const command: CommandModule<GlobalArgs, Args> = {
-  command: 'doctor',
-  describe: 'Check this machine: Node, Vagrant, VirtualBox or libvirt (and its connection), accelerator, IP range, disk, RAM, lab home, hosts file',
+export const command: CommandHandlers<Args> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })

@@ -1,5 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import type { GlobalArgs } from '../options.js';
+import type { CommandHandlers, GlobalArgs } from '../options.js';
 import { note } from '../output.js';
 
 type Args = GlobalArgs & { login?: string; ip?: string; name?: string; lab?: string };
@@ -43,9 +43,7 @@ const remove: CommandModule<GlobalArgs, Args> = {
   },
 };
 
-export const command: CommandModule<GlobalArgs, GlobalArgs> = {
-  command: 'hosts <action>',
-  describe: 'Add or remove a lab\'s <login>.42.fr line in the hosts file ($LABCTL_HOSTS_FILE or /etc/hosts)',
+export const command: CommandHandlers<GlobalArgs> = {
   builder: (y: Argv<GlobalArgs>) => y.command(add).command(remove).demandCommand(1, 'say add or remove').example('sudo $0 hosts add --login jdoe --ip 192.168.56.10', 'map jdoe.42.fr'),
   handler: () => {},
 };

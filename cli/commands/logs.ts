@@ -1,11 +1,9 @@
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { withLabName, type GlobalArgs } from '../options.js';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+import { withLabName, type CommandHandlers, type GlobalArgs } from '../options.js';
 
 type Args = GlobalArgs & { name?: string; service?: string; follow: boolean; tail: string };
 
-export const command: CommandModule<GlobalArgs, Args> = {
-  command: 'logs [name] [service]',
-  describe: 'Show the stack\'s container logs (docker compose logs, over SSH)',
+export const command: CommandHandlers<Args> = {
   builder: (y: Argv<GlobalArgs>) =>
     withLabName(y)
       .positional('service', { type: 'string', describe: 'one service (nginx, wordpress, mariadb…)' })

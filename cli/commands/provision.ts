@@ -1,13 +1,11 @@
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { interruptSignal } from '../interrupt.js';
-import { withLabName, type GlobalArgs } from '../options.js';
+import { withLabName, type CommandHandlers, type GlobalArgs } from '../options.js';
 import { formatDuration, note, rendererFor, reporterFor } from '../output.js';
 
 type Args = GlobalArgs & { name?: string };
 
-export const command: CommandModule<GlobalArgs, Args> = {
-  command: 'provision [name]',
-  describe: 'Re-run provisioning in the VM (idempotent: done steps are skipped)',
+export const command: CommandHandlers<Args> = {
   builder: (y: Argv<GlobalArgs>) =>
     withLabName(y)
       .example('$0 provision', 'continue an interrupted create, or repair the stack')

@@ -1,12 +1,10 @@
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { rawConfigFromArgs, withConfigOptions, type ConfigArgs, type GlobalArgs } from '../options.js';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+import { rawConfigFromArgs, withConfigOptions, type ConfigArgs, type CommandHandlers, type GlobalArgs } from '../options.js';
 import { print } from '../output.js';
 
 type Args = ConfigArgs & GlobalArgs;
 
-export const command: CommandModule<GlobalArgs, Args> = {
-  command: 'render [name]',
-  describe: 'Print the Vagrantfile a lab with these settings would get (no side effect)',
+export const command: CommandHandlers<Args> = {
   builder: (y: Argv<GlobalArgs>) =>
     withConfigOptions(y)
       .example('$0 render --login jdoe --provider virtualbox', 'VirtualBox Vagrantfile on stdout')

@@ -1,11 +1,9 @@
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { withLabName, type GlobalArgs } from '../options.js';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+import { withLabName, type CommandHandlers, type GlobalArgs } from '../options.js';
 
 type Args = GlobalArgs & { name?: string; '--'?: (string | number)[] };
 
-export const command: CommandModule<GlobalArgs, Args> = {
-  command: 'ssh [name]',
-  describe: 'Open a shell in the lab VM, or run a command there (after --)',
+export const command: CommandHandlers<Args> = {
   builder: (y: Argv<GlobalArgs>) =>
     withLabName(y)
       .parserConfiguration({ 'populate--': true })

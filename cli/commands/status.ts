@@ -1,13 +1,10 @@
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { withLabName, type GlobalArgs } from '../options.js';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+import { withLabName, type CommandHandlers, type GlobalArgs } from '../options.js';
 import { print } from '../output.js';
 
 type Args = GlobalArgs & { name?: string; json: boolean };
 
-export const command: CommandModule<GlobalArgs, Args> = {
-  command: 'status [name]',
-  aliases: ['list'],
-  describe: 'Show each lab (or one): VM state, IP, URL, and its services when the VM runs',
+export const command: CommandHandlers<Args> = {
   builder: (y: Argv<GlobalArgs>) =>
     withLabName(y)
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })

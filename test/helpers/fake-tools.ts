@@ -6,7 +6,8 @@ import { join } from 'node:path';
 // a `vagrant up` that fails or hangs, a VM in a given state, a provider tool that cannot remove a
 // machine, a sudo that refuses. Each logs its argv to $FAKE_LOG, one line per call, so that a
 // test can assert what labctl ran (and what it did not). Behaviour is chosen per call through
-// FAKE_* variables; every default is "works".
+// FAKE_* variables; every default is "works" (virsh domstate: "no such domain", so that vagrant's
+// FAKE_VAGRANT_STATE decides, unless FAKE_VIRSH_DOMSTATE names a state).
 
 const VAGRANT = `#!/bin/sh
 [ -n "$FAKE_LOG" ] && echo "vagrant $*" >> "$FAKE_LOG"
@@ -45,6 +46,9 @@ const VIRSH = `#!/bin/sh
 case "$*" in
   *--version*) echo "9.0.0"; exit 0 ;;
   *undefine*) if [ "$FAKE_VIRSH" = "fail" ]; then echo "error: failed to connect to the hypervisor" >&2; exit 1; fi; exit 0 ;;
+  *domstate*)
+    if [ -n "$FAKE_VIRSH_DOMSTATE" ]; then printf '%s\\n\\n' "$FAKE_VIRSH_DOMSTATE"; exit 0; fi
+    echo "error: failed to get domain" >&2; exit 1 ;;
 esac
 if [ "$FAKE_VIRSH" = "fail" ]; then echo "error: failed to connect to the hypervisor" >&2; exit 1; fi
 echo "qemu:///system"; exit 0

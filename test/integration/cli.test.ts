@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../core/errors.js';
-import { labctl } from '../helpers/cli.js';
+import { COMMANDS as TABLE } from '../../cli/program.js';
+import { CLI, labctl } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 
 const COMMANDS = ['create', 'up', 'halt', 'reboot', 'destroy', 'ssh', 'status', 'provision', 'deploy', 'logs', 'render', 'hosts', 'doctor'];
@@ -14,7 +16,24 @@ describe('labctl --help', () => {
     const r = await labctl(['--help']);
     expect(r.exitCode).toBe(0);
     for (const c of COMMANDS) expect(r.stdout).toMatch(new RegExp(`labctl ${c}\\b`));
+    for (const c of TABLE) expect(r.stdout).toContain(`labctl ${c.command}`);
     expect(r.stdout).toContain('completion');
+  });
+
+  it('prints, without yargs, what yargs prints', async () => {
+    // --help alone takes the fast path (cli/help.ts); with a global flag beside it, yargs answers.
+    const [fast, h, viaYargs] = await Promise.all([labctl(['--help']), labctl(['-h']), labctl(['--quiet', '--help'])]);
+    expect(viaYargs.exitCode).toBe(0);
+    expect(viaYargs.stdout).toContain('Commands:');
+    expect(fast.stdout).toBe(viaYargs.stdout);
+    expect(h.stdout).toBe(viaYargs.stdout);
+  });
+
+  it.each(TABLE.map((c) => c.command.split(' ')[0] ?? ''))('%s --help is its own help', async (c) => {
+    const r = await labctl([c, '--help']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(new RegExp(`^labctl ${c}\\b`));
+    expect(r.stderr).toBe('');
   });
 
   it.each(COMMANDS.filter((c) => c !== 'hosts'))('%s --help has examples', async (c) => {
@@ -28,10 +47,23 @@ describe('labctl --help', () => {
     expect(r.stdout).toContain('Examples:');
   });
 
+  it('list --help is status --help (an alias loads the command it names)', async () => {
+    const [list, status] = await Promise.all([labctl(['list', '--help']), labctl(['status', '--help'])]);
+    expect(list.exitCode).toBe(0);
+    expect(list.stdout).toBe(status.stdout);
+  });
+
   it('prints a completion script', async () => {
     const r = await labctl(['completion']);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('_labctl_yargs_completions');
+  });
+
+  it('completes command words, and the options of the command being typed', async () => {
+    const words = await labctl(['--get-yargs-completions', 'labctl', 'st']);
+    expect(words.stdout.split('\n')).toEqual(expect.arrayContaining(['create', 'status', 'check', 'completion']));
+    const options = await labctl(['--get-yargs-completions', 'labctl', 'create', '--lo']);
+    expect(options.stdout.split('\n')).toEqual(expect.arrayContaining(['--login', '--bonus', '--verbose']));
   });
 
   it('an unknown command is a usage error, not a stack trace', async () => {
@@ -39,6 +71,55 @@ describe('labctl --help', () => {
     expect(r.exitCode).toBe(ExitCode.usage);
     expect(r.stderr).toMatch(/Did you mean create/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an option before the command word still reaches the command', async () => {
+    // --login is unknown at the top level, so yargs reads "jdoe" as its value and runs render.
+    const r = await labctl(['--login', 'jdoe', 'render', '--provider', 'libvirt']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('jdoe.42.fr');
+  });
+
+  it('a word that is no command is one usage line and its fix', async () => {
+    const r = await labctl(['nosuch']);
+    expect(r.exitCode).toBe(ExitCode.usage);
+    expect(r.stderr).toBe('labctl: Unknown argument: nosuch\n  fix: see labctl nosuch --help');
+  });
+});
+
+describe('what a start loads (issue 17: only yargs and the chosen command before its handler)', () => {
+  // A module loader hook (node --import) prints every module file Node loads; the real binary runs.
+  async function loadedBy(args: string[], env: Record<string, string> = {}): Promise<string[]> {
+    const dir = await tempDir('labctl-loads-');
+    await writeFile(join(dir, 'hooks.mjs'), "export async function load(url, context, next) { if (url.startsWith('file:')) process.stderr.write(`loaded ${url}\\n`); return next(url, context); }\n");
+    await writeFile(join(dir, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
+    const r = await execa(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, CLI, ...args], { reject: false, env: { ...env }, extendEnv: true, stdin: 'ignore' });
+    expect(r.exitCode).toBe(0);
+    const root = pathToFileURL(join(CLI, '..', '..', '..')).href;
+    return String(r.stderr)
+      .split('\n')
+      .filter((l) => l.startsWith('loaded '))
+      .map((l) => l.slice('loaded '.length).replace(`${root}/`, ''));
+  }
+  const ours = (files: string[]): string[] => files.filter((f) => f.startsWith('dist/'));
+
+  it('--help loads neither yargs nor any command module nor use case', async () => {
+    const files = await loadedBy(['--help']);
+    expect(files).toContain('dist/cli/main.js');
+    expect(files.filter((f) => /node_modules\//.test(f))).toEqual([]);
+    expect(ours(files).filter((f) => /^dist\/(cli\/commands|usecases|adapters|provision|check|box)\//.test(f))).toEqual([]);
+  });
+
+  it('status --help loads yargs and the status command, no other command and no use case', async () => {
+    const files = await loadedBy(['status', '--help']);
+    expect(files.some((f) => /node_modules\/yargs\//.test(f))).toBe(true);
+    expect(ours(files).filter((f) => f.startsWith('dist/cli/commands/'))).toEqual(['dist/cli/commands/status.js']);
+    expect(ours(files).filter((f) => /^dist\/(usecases|adapters|provision|check|box)\//.test(f))).toEqual([]);
+  });
+
+  it('the commands of a command (hosts add) come with it', async () => {
+    const files = await loadedBy(['hosts', 'add', '--help']);
+    expect(ours(files).filter((f) => f.startsWith('dist/cli/commands/'))).toEqual(['dist/cli/commands/hosts.js']);
   });
 });
 

@@ -119,6 +119,12 @@ describe('the built CLI logs every vagrant call of every command in the lab log'
     return { lines: (await vagrantLines()).slice(before), exitCode: r.exitCode, stderr: r.stderr };
   }
 
+  async function statusWith(extra: Record<string, string>): Promise<{ lines: string[]; exitCode: number; stdout: string }> {
+    const before = (await vagrantLines()).length;
+    const r = await labctl(['status', 'one', '--json'], { env: { ...env, ...extra } });
+    return { lines: (await vagrantLines()).slice(before), exitCode: r.exitCode, stdout: r.stdout };
+  }
+
   it('create: vagrant up, then the SSH target asked once; its steps are logged', async () => {
     const lines = await vagrantLines();
     expect(lines.filter((l) => l.startsWith('vagrant ssh-config'))).toHaveLength(1);
@@ -138,11 +144,22 @@ describe('the built CLI logs every vagrant call of every command in the lab log'
     ]);
   });
 
-  it('status: vagrant status (and ssh-config for the running VM), exit 0', async () => {
+  it('status: vagrant status when virsh cannot tell, and no ssh-config (the cached one is used), exit 0', async () => {
+    // The fake virsh knows no domain: the state falls back to vagrant (adapters/provider-state.ts).
     const { lines, exitCode, stderr } = await linesOf(['status', 'one']);
     expect(exitCode, stderr).toBe(0);
     expect(lines).toContainEqual(expect.stringMatching(/^vagrant status --machine-readable → exit 0 in \d+ ms$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^vagrant ssh-config → exit 0 in \d+ ms$/));
+    expect(lines.filter((l) => l.startsWith('vagrant ssh-config'))).toEqual([]);
+    const text = await readFile(join(lab(), 'labctl.log'), 'utf8');
+    expect(text).toMatch(/^\S+ virsh -c qemu:\/\/\/system domstate fake-\d+ → exit \d+ in \d+ ms$/m);
+  });
+
+  it('status: the state straight from virsh when it answers, without vagrant', async () => {
+    // A fake virsh stands in for a libvirt domain: no libvirtd runs in the tests.
+    const { lines, exitCode, stdout } = await statusWith({ FAKE_VIRSH_DOMSTATE: 'shut off' });
+    expect(exitCode).toBe(0);
+    expect(lines).toEqual([]);
+    expect(JSON.parse(stdout)).toMatchObject([{ name: 'one', state: 'stopped', vm: 'shutoff' }]);
   });
 
   it('halt: vagrant status, then vagrant halt', async () => {

@@ -49,7 +49,7 @@ function fakeCtx(guest: Guest, over: Partial<LabConfig> = {}, calls: string[][] 
   const secrets = new Map(SECRET_FILES.map((n) => [n, Buffer.from(`pw-${n}\n`)]));
   return {
     config: config(over),
-    paths: { name: 'x', dir: '/x', config: '/x/lab.json', vagrantfile: '/x/Vagrantfile', secrets: '/x/secrets', sshConfig: '/x/ssh-config', log: '/x/log' },
+    paths: { name: 'x', dir: '/x', config: '/x/lab.json', vagrantfile: '/x/Vagrantfile', secrets: '/x/secrets', sshConfig: '/x/ssh-config', log: '/x/log', sshControl: undefined },
     target: { host: '127.0.0.1', port: 2222, username: 'vagrant', privateKeyPath: '/x/key' },
     composeDir: '/c',
     guest: guestPaths('jdoe'),

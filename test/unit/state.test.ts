@@ -10,7 +10,7 @@ import { tempDir } from '../helpers/temp.js';
 
 const host = { usableProvider: 'libvirt' as const, hardwareVirtualization: false };
 const cfg = (over: Record<string, string>): LabConfig => resolveConfig({ login: 'jdoe', ...over }, host);
-const lab = (config: LabConfig): Lab => ({ config, paths: { name: '', dir: '', config: '', vagrantfile: '', secrets: '', sshConfig: '', log: '' } });
+const lab = (config: LabConfig): Lab => ({ config, paths: { name: '', dir: '', config: '', vagrantfile: '', secrets: '', sshConfig: '', log: '', sshControl: undefined } });
 
 describe('conflicts between labs', () => {
   it('refuses an IP another lab uses, and suggests a free one', () => {
