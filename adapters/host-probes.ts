@@ -1,14 +1,14 @@
 import { constants } from 'node:fs';
 import { access, readFile, stat, statfs } from 'node:fs/promises';
-import { freemem } from 'node:os';
-import { dirname } from 'node:path';
+import { freemem, homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { HostFacts, Provider } from '../core/config.js';
-import { DEFAULTS, validateIp } from '../core/config.js';
+import { BAKED_BOX, DEFAULTS, validateIp } from '../core/config.js';
 import { HostNotReadyError, LabctlError, NotFoundError } from '../core/errors.js';
 import { canWrite } from '../core/hosts-file.js';
 import { hostsFilePath, labctlHome } from '../core/paths.js';
 import { ANY_EXIT_CODE, hasProgram, run } from './run.js';
-import { pluginList, vagrantVersion } from './vagrant.js';
+import { addedBuildId, pluginList, vagrantVersion } from './vagrant.js';
 
 // `labctl doctor` probes: each check reads the machine and reports ok / warn / fail with the fix.
 // create uses the same probes to pick the default provider and the libvirt accelerator, and runs
@@ -68,6 +68,16 @@ export async function hardwareVirtualization(): Promise<boolean> {
   return (await cpuHasVirtualization()) && (await kvmUsable());
 }
 
+/**
+ * The providers for which the baked box is in this user's Vagrant store. Read from the store's
+ * files (the metadata `box build` writes), not from `vagrant box list`: that costs seconds.
+ */
+export async function bakedBoxProviders(env: NodeJS.ProcessEnv = process.env): Promise<Provider[]> {
+  const store = env.VAGRANT_HOME && env.VAGRANT_HOME !== '' ? env.VAGRANT_HOME : join(homedir(), '.vagrant.d');
+  // labctl builds boxes for libvirt only.
+  return (await addedBuildId(BAKED_BOX, store, 'libvirt')) === undefined ? [] : ['libvirt'];
+}
+
 /** What create needs to know about the host; the provider probe only runs when asked for. */
 export async function probeHostFacts(needProvider: boolean): Promise<HostFacts> {
   let usableProvider: Provider | undefined;
@@ -75,7 +85,7 @@ export async function probeHostFacts(needProvider: boolean): Promise<HostFacts> 
     if (await probeVirtualBox()) usableProvider = 'virtualbox';
     else if ((await hasProgram('virsh', ['--version']))?.code === 0 && (await probeVagrantLibvirt())) usableProvider = 'libvirt';
   }
-  return { usableProvider, hardwareVirtualization: await hardwareVirtualization() };
+  return { usableProvider, hardwareVirtualization: await hardwareVirtualization(), bakedBoxProviders: await bakedBoxProviders() };
 }
 
 export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<Check[]> {

@@ -103,7 +103,15 @@ export interface HostFacts {
   usableProvider: Provider | undefined;
   /** True when the CPU has vmx/svm and /dev/kvm can be opened. */
   hardwareVirtualization: boolean;
+  /** The providers for which `labctl box build --bake` added BAKED_BOX to Vagrant's store. */
+  bakedBoxProviders?: readonly Provider[];
 }
+
+/**
+ * What `labctl box build --bake` makes: Docker, Compose and the base image already inside. When it
+ * is in Vagrant's store it is the default box, since provisioning then skips minutes of installs.
+ */
+export const BAKED_BOX = 'labctl/trixie-baked';
 
 export interface ConfigSources {
   flags: RawConfig;
@@ -163,7 +171,7 @@ export function resolveConfig(raw: RawConfig, host: HostFacts): LabConfig {
   const ip = validateIp(str(raw.ip) ?? DEFAULTS.ip, provider);
   const memory = parseInteger(raw.memory, 'memory', DEFAULTS.memory, MIN_MEMORY_MIB, MAX_MEMORY_MIB, 'MiB, e.g. --memory 2048');
   const cpus = parseInteger(raw.cpus, 'cpus', DEFAULTS.cpus, 1, MAX_CPUS, 'e.g. --cpus 2');
-  const box = str(raw.box) ?? DEFAULTS.box;
+  const box = str(raw.box) ?? (host.bakedBoxProviders?.includes(provider) ? BAKED_BOX : DEFAULTS.box);
   if (!/^[A-Za-z0-9._/-]+$/.test(box)) {
     throw new ConfigError('box', `"${box}" is not a Vagrant box name`, 'use a name like debian/trixie64 (see `vagrant box list`)');
   }

@@ -1,4 +1,4 @@
-import { labUrl, type LabConfig } from '../core/config.js';
+import { BAKED_BOX, DEFAULTS, labUrl, type LabConfig } from '../core/config.js';
 import { AbortedError, ExternalCommandError } from '../core/errors.js';
 import { appendLabLog } from '../core/lab-log.js';
 import { markCreateFinished, markCreateStarted } from '../core/lab-state.js';
@@ -73,6 +73,7 @@ export const CREATE_STEPS: readonly CreateStep[] = [
     skip: never,
     run: async (r) => {
       r.config = await configFromInput(r.opts);
+      if (r.config.box === BAKED_BOX) r.reporter.info(`Box ${BAKED_BOX}: Docker, Compose and debian:bookworm are already inside (--box ${DEFAULTS.box} for the plain one).`);
     },
   },
   {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/errors.js';
-import { mergeSources, resolveConfig, validateIp, type HostFacts, type RawConfig } from '../../core/config.js';
+import { boxName } from '../../box/guest-files.js';
+import { BAKED_BOX, DEFAULTS, mergeSources, resolveConfig, validateIp, type HostFacts, type RawConfig } from '../../core/config.js';
 
 const host: HostFacts = { usableProvider: 'virtualbox', hardwareVirtualization: true };
 const noVirt: HostFacts = { usableProvider: 'libvirt', hardwareVirtualization: false };
@@ -38,6 +39,15 @@ describe('precedence: flags > LABCTL_* env > .env > defaults', () => {
   it('picks the qemu driver when the CPU has no hardware virtualization', () => {
     expect(resolveConfig({ login: 'jdoe' }, noVirt)).toMatchObject({ provider: 'libvirt', libvirt_driver: 'qemu' });
     expect(resolveConfig({ login: 'jdoe', libvirt_driver: 'kvm' }, noVirt).libvirt_driver).toBe('kvm');
+  });
+
+  it('takes the baked box by default where `box build --bake` added it for the provider, and a --box given over it', () => {
+    const baked: HostFacts = { ...noVirt, bakedBoxProviders: ['libvirt'] };
+    expect(BAKED_BOX).toBe(boxName('trixie', true));
+    expect(resolveConfig({ login: 'jdoe' }, baked).box).toBe(BAKED_BOX);
+    expect(resolveConfig({ login: 'jdoe', box: 'debian/trixie64' }, baked).box).toBe('debian/trixie64');
+    expect(resolveConfig({ login: 'jdoe', provider: 'virtualbox' }, baked).box).toBe(DEFAULTS.box);
+    expect(resolveConfig({ login: 'jdoe' }, noVirt).box).toBe(DEFAULTS.box);
   });
 
   it('parses booleans from env-style strings', () => {
