@@ -25,7 +25,7 @@ export const BASE_PACKAGES = [
 ] as const;
 
 /** `--bake` adds the container engine the lab's provisioning would otherwise install. */
-export const BAKED_PACKAGES = ['docker.io', 'docker-cli', 'docker-compose', 'make'] as const;
+export const BAKED_PACKAGES = ['docker.io', 'docker-cli', 'docker-buildx', 'docker-compose', 'make'] as const;
 
 export const VAGRANT_USER = 'vagrant';
 
