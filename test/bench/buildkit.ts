@@ -10,6 +10,10 @@
 // a later build (a second `make`, a deploy) starts counting ids again, so an id whose vertex has
 // ended and is announced again is a new vertex. Lines may carry a leading ISO timestamp (a log
 // written by labctl's own line copier does): then each image's wall span is known too.
+// compose/'s Makefile builds each service in its own `docker compose build` (side by side, since
+// compose alone builds in depends_on order, one at a time) and prefixes every line with
+// `<service> | `: each build numbers its vertices from #1, so the prefix is part of a vertex's key
+// and names its image.
 
 export type StepState = 'done' | 'cached' | 'error' | 'canceled' | 'unfinished';
 
@@ -48,6 +52,8 @@ interface Vertex {
 const TIMESTAMP = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)\s/;
 const HEADER = /^#(\d+) \[([^\]]*)\] ?(.*)$/;
 const LINE = /^#(\d+) (.*)$/;
+/** `wordpress | #6 DONE 4.5s`: the Makefile's prefix for one service's build. */
+const BUILD_PREFIX = /^([A-Za-z0-9][A-Za-z0-9_.-]*) \| /;
 
 export function parseBuildkitPlain(text: string): ImageBuild[] {
   const open = new Map<string, Vertex>();
@@ -57,9 +63,13 @@ export function parseBuildkitPlain(text: string): ImageBuild[] {
     const ts = TIMESTAMP.exec(line);
     const at = ts?.[1] === undefined ? undefined : Date.parse(ts[1]);
     if (ts !== null) line = line.slice(ts[0].length);
+    const prefix = BUILD_PREFIX.exec(line);
+    if (prefix !== null) line = line.slice(prefix[0].length);
+    const build = prefix?.[1];
     const header = HEADER.exec(line);
     if (header !== null) {
-      const [, id = '', bracket = '', rest = ''] = header;
+      const [, number = '', bracket = '', rest = ''] = header;
+      const id = build === undefined ? number : `${build}#${number}`;
       const name = `[${bracket}] ${rest}`;
       const current = open.get(id);
       // A repeated header of a running vertex is BuildKit switching back to it, not a new step.
@@ -67,15 +77,15 @@ export function parseBuildkitPlain(text: string): ImageBuild[] {
         touch(current, at);
         continue;
       }
-      const vertex: Vertex = { id, name, image: imageOf(bracket), step: { label: labelOf(bracket, rest), seconds: undefined, state: 'unfinished' }, firstAt: at, lastAt: at, ended: false };
+      const vertex: Vertex = { id, name, image: build ?? imageOf(bracket), step: { label: labelOf(bracket, rest), seconds: undefined, state: 'unfinished' }, firstAt: at, lastAt: at, ended: false };
       open.set(id, vertex);
       all.push(vertex);
       continue;
     }
     const m = LINE.exec(line);
     if (m === null) continue;
-    const [, id = '', body = ''] = m;
-    const vertex = open.get(id);
+    const [, number = '', body = ''] = m;
+    const vertex = open.get(build === undefined ? number : `${build}#${number}`);
     if (vertex === undefined || vertex.ended) continue;
     touch(vertex, at);
     const done = /^DONE (\d+(?:\.\d+)?)s\b/.exec(body);

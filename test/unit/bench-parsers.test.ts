@@ -68,6 +68,26 @@ describe('parseBuildkitPlain', () => {
     expect(byName('nginx')?.wallSeconds).toBeUndefined();
   });
 
+  it("keeps side-by-side builds apart by the Makefile's `<service> | ` prefix, though both number their steps from #1", () => {
+    const text = [
+      'mariadb | #1 [mariadb internal] load build definition from Dockerfile',
+      'nginx | #1 [nginx internal] load build definition from Dockerfile',
+      'nginx | #1 DONE 0.1s',
+      'mariadb | #1 DONE 0.2s',
+      'mariadb | #6 [mariadb stage-0 2/6] RUN apt-get update',
+      'nginx | #6 [nginx stage-0 2/8] RUN apt-get update',
+      'nginx | #6 DONE 47.9s',
+      'mariadb | #6 12.5 Unpacking mariadb-server',
+      'mariadb | #6 DONE 41.7s',
+    ].join('\n');
+    const parallel = parseBuildkitPlain(text);
+    expect(parallel.map((i) => [i.image, i.seconds])).toEqual([
+      ['mariadb', 41.9],
+      ['nginx', 48],
+    ]);
+    expect(parallel[0]?.steps.map((s) => s.label)).toEqual(['internal load build definition from Dockerfile', 'stage-0 2/6 RUN apt-get update']);
+  });
+
   it('takes a reused id after its vertex ended as a new step (a second build)', () => {
     const twice = parseBuildkitPlain('#5 [nginx 2/4] RUN a\n#5 DONE 3.0s\n#5 [nginx 2/4] RUN a\n#5 CACHED\n');
     expect(twice[0]?.steps.map((s) => s.state)).toEqual(['done', 'cached']);
