@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -190,7 +190,17 @@ describe('the Makefile: make = mandatory only, make bonus = with the profile', (
     expect(dryRun('up', 'BONUS=1', 'LOGIN=tester')).not.toContain(' rm --stop');
     expect(dryRun('up', 'BONUS=1', 'LOGIN=tester')).toMatch(/docker compose .* --profile bonus up -d --wait/);
     expect(dryRun('build', 'BONUS=1', 'LOGIN=tester')).toMatch(/--profile bonus build/);
+    expect(dryRun('build-nginx', 'BONUS=1', 'LOGIN=tester')).toMatch(/--profile bonus build +nginx/);
+    expect(dryRun('build-nginx', 'LOGIN=tester')).not.toContain('--profile');
     expect(dryRun('bonus', 'LOGIN=tester')).toMatch(/--profile bonus up -d --wait/);
+  });
+
+  it('builds with one plain compose build when compose names no service, instead of making its default goal again', () => {
+    // `make build` runs one make per service; with none, an inner make would build `all` → `build` → …
+    const r = spawnSync('make', ['-n', '-C', work, 'build', 'LOGIN=tester'], { encoding: 'utf8', env: { ...process.env, MAKEFLAGS: '' }, timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^docker compose .* build *$/m);
+    expect(r.stdout).not.toContain('--no-print-directory');
   });
 
   it('stops and removes bonus containers too on down, clean and fclean', () => {
