@@ -24,7 +24,9 @@ function cell(text: string): string {
 export function ratioText(f: Figure): string {
   if (f.ratio === undefined) return '—';
   // A speed-up goal reads better the way the issue states it.
-  return f.goal.kind === 'speedupAtLeast' ? `${(1 / f.ratio).toFixed(1)}× faster` : `${f.ratio.toFixed(2)}×`;
+  if (f.goal.kind !== 'speedupAtLeast') return `${f.ratio.toFixed(2)}×`;
+  // "0.3× faster" would hide that labctl is the slower one.
+  return f.ratio <= 1 ? `${(1 / f.ratio).toFixed(1)}× faster` : `${f.ratio.toFixed(1)}× slower`;
 }
 
 export function metText(f: Figure): string {
