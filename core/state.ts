@@ -1,8 +1,9 @@
-import { chmod, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { BASE_IMAGE_MODES, CONFIG_FIELDS, DEFAULT_LAB_NAME, DOCKER_SOURCES, NAME_SHAPE, domainFor, PROVIDERS, RESERVED_LAB_NAMES, type LabConfig } from './config.js';
+import { BASE_IMAGE_MODES, CONFIG_FIELDS, DEFAULT_LAB_NAME, DOCKER_SOURCES, NAME_SHAPE, domainFor, PROVIDERS, type LabConfig } from './config.js';
 import { BrokenLabError, ConflictError, EnvironmentError, NotFoundError, shorten } from './errors.js';
+import { labCandidates } from './lab-names.js';
 import { withFileLock } from './lock.js';
 import { assertInsideHome, labctlHome, labPaths, type LabPaths } from './paths.js';
 import { ensureSecrets, type SecretsReport } from './secrets.js';
@@ -124,18 +125,7 @@ export async function loadLab(name: string, env: NodeJS.ProcessEnv = process.env
 
 /** Every lab directory of LABCTL_HOME, readable or broken; other entries (locks, boxes) are skipped. */
 export async function scanLabs(env: NodeJS.ProcessEnv = process.env): Promise<{ labs: Lab[]; broken: BrokenLab[] }> {
-  const home = labctlHome(env);
-  let names: string[];
-  try {
-    names = (await readdir(home, { withFileTypes: true })).filter((d) => d.isDirectory() || d.isSymbolicLink() || d.isFile()).map((d) => d.name);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { labs: [], broken: [] };
-    if (code === 'ENOTDIR') throw new EnvironmentError(`LABCTL_HOME ${home} is not a directory (it, or a folder above it, is a file)`, { hint: 'move the file away, or set LABCTL_HOME to a directory' });
-    throw error;
-  }
-  const candidates = names.filter((n) => NAME_SHAPE.test(n) && !RESERVED_LAB_NAMES.includes(n)).sort();
-  const records = await Promise.all(candidates.map((n) => readRecord(n, env)));
+  const records = await Promise.all((await labCandidates(env)).map((n) => readRecord(n, env)));
   const labs: Lab[] = [];
   const broken: BrokenLab[] = [];
   for (const r of records) {
@@ -151,17 +141,7 @@ export async function listLabs(env: NodeJS.ProcessEnv = process.env): Promise<La
   return (await scanLabs(env)).labs;
 }
 
-/** The lab a command means when none is named: the only lab there is, else "inception". */
-export async function resolveLabName(name: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  if (name !== undefined) {
-    // The positional name is checked like --name: it becomes a path under LABCTL_HOME.
-    labPaths(name, env);
-    return name;
-  }
-  const { labs, broken } = await scanLabs(env);
-  const all = [...labs.map((l) => l.config.name), ...broken.map((b) => b.name)];
-  return all.length === 1 && all[0] ? all[0] : DEFAULT_LAB_NAME;
-}
+export { resolveLabName } from './lab-names.js';
 
 /**
  * What a re-run of create changes in an existing lab's settings, as "field old → new" (identity

@@ -1,9 +1,8 @@
-import { lstat, readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { DEFAULT_LAB_NAME, NAME_SHAPE, RESERVED_LAB_NAMES } from '../core/config.js';
+import { lstat, readFile } from 'node:fs/promises';
 import { ChildExitError, ExternalCommandError, NotFoundError } from '../core/errors.js';
+import { resolveLabName } from '../core/lab-names.js';
 import { commandLine } from '../core/quote.js';
-import { labctlHome, labPaths, type LabPaths } from '../core/paths.js';
+import { labPaths, type LabPaths } from '../core/paths.js';
 import { sshConfigHostAlias, sshControlOptions } from '../core/ssh-control.js';
 import { sshOnTerminal } from '../adapters/ssh-client.js';
 
@@ -20,34 +19,6 @@ import { sshOnTerminal } from '../adapters/ssh-client.js';
 export function remoteCommand(command: readonly string[]): string[] {
   if (command.length <= 1) return [...command];
   return [commandLine(command)];
-}
-
-/**
- * The lab meant when none is named, as core/state.ts resolveLabName decides it (the only lab, else
- * "inception") but from directory entries alone; anything it cannot tell cheaply goes to that function.
- */
-async function labName(name: string | undefined, env: NodeJS.ProcessEnv): Promise<string> {
-  if (name !== undefined) {
-    labPaths(name, env); // validates: the name becomes a path under LABCTL_HOME
-    return name;
-  }
-  try {
-    const home = labctlHome(env);
-    const names = (await readdir(home)).filter((n) => NAME_SHAPE.test(n) && !RESERVED_LAB_NAMES.includes(n));
-    // A lab is a directory with a lab.json, or something broken in a lab's place (a file, a link).
-    const counted = await Promise.all(
-      names.map(async (n) => {
-        const entry = await lstat(join(home, n));
-        if (entry.isDirectory()) return lstat(join(home, n, 'lab.json')).then(() => true, () => false);
-        return entry.isFile() || entry.isSymbolicLink();
-      }),
-    );
-    const labs = names.filter((_, i) => counted[i]);
-    return labs.length === 1 && labs[0] ? labs[0] : DEFAULT_LAB_NAME;
-  } catch {
-    const { resolveLabName } = await import('../core/state.js');
-    return resolveLabName(undefined, env);
-  }
 }
 
 /** The cached ssh-config, or undefined when the fast path cannot use it. */
@@ -94,7 +65,7 @@ export async function sshUnreachable(name: string, argv: readonly string[], env:
 
 /** `labctl ssh [name] [-- command…]`: the terminal is ssh's; the remote exit status is ours. */
 export async function sshIntoLab(name: string | undefined, command: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const resolved = await labName(name, env);
+  const resolved = await resolveLabName(name, env);
   const argv = await sshArgv(resolved, command, env);
   const code = await sshOnTerminal(argv);
   // ssh uses 255 for its own failures; anything else is the remote command's answer.
