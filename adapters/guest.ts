@@ -5,10 +5,10 @@ import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { ExitCode, LabctlError, NotFoundError, RemoteCommandError, TimeoutError, tail } from '../core/errors.js';
 import { abortedError, pollUntil, throwIfAborted } from '../core/poll.js';
 import { commandLine, displayCommand, wrapArgv, type PrivilegeOptions } from '../core/quote.js';
-import type { SshTarget } from '../core/ssh-target.js';
+import { expandProxyCommand, type SshTarget } from '../core/ssh-target.js';
 import { labCallLog, type LogLine } from '../core/lab-log.js';
 import type { LabPaths } from '../core/paths.js';
-import { ANY_EXIT_CODE, callLine, loggedStderr } from './run.js';
+import { ANY_EXIT_CODE, callLine, loggedStderr, startPipe, type PipeProcess } from './run.js';
 import { refreshSshConfig } from './vagrant.js';
 
 // The SSH adapter: connecting, running argv arrays, writing files. It takes no decisions about
@@ -102,6 +102,9 @@ export async function connect(target: SshTarget, readyTimeoutMs = SSH_ATTEMPT_TI
     throw Object.assign(missingKeyError(target.privateKeyPath), { cause: error });
   }
   const ssh = new TrackedConnection(`${target.username}@${target.host}:${target.port}`);
+  // A guest on another machine's libvirt is reached through that machine: its ProxyCommand (ssh -W)
+  // carries the connection, as it does for `vagrant ssh`; it ends with the connection.
+  const proxy = target.proxyCommand === undefined ? undefined : startProxy(target);
   // With the key given inline, node-ssh creates its ssh2 client before its first await, so the
   // listeners are on before any socket event can fire, connecting included.
   const connecting = ssh.connect({
@@ -112,17 +115,30 @@ export async function connect(target: SshTarget, readyTimeoutMs = SSH_ATTEMPT_TI
     readyTimeout: readyTimeoutMs,
     keepaliveInterval: 15_000,
     keepaliveCountMax: 4,
+    ...(proxy === undefined ? {} : { sock: proxy.stream }),
   });
+  if (proxy !== undefined) {
+    ssh.connection?.once('close', () => proxy.stop());
+  }
   const client = ssh.connection;
   if (client) ssh.watch(client);
   try {
     await connecting;
   } catch (error) {
     ssh.dispose();
+    proxy?.stop();
+    const why = proxy?.stderrTail();
+    if (why !== undefined && why !== '' && error instanceof Error) error.message += ` (through ${displayCommand(target.proxyCommand ?? [])}: ${why})`;
     throw error;
   }
   if (!client && ssh.connection) ssh.watch(ssh.connection);
   return ssh;
+}
+
+function startProxy(target: SshTarget): PipeProcess {
+  const [file, ...args] = expandProxyCommand(target.proxyCommand ?? [], target);
+  if (file === undefined) throw new TypeError('empty ProxyCommand');
+  return startPipe(file, args);
 }
 
 /** True for failures that retrying cannot fix (wrong key, missing key file). */

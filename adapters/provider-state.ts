@@ -51,14 +51,14 @@ export function parseVBoxVmState(output: string): vagrant.VmState | undefined {
 }
 
 /** The state from the provider's tool, or undefined when it cannot tell (no id, tool missing or failing). */
-export async function providerVmState(paths: LabPaths, provider: Provider, env: NodeJS.ProcessEnv = process.env): Promise<vagrant.VmState | undefined> {
+export async function providerVmState(paths: LabPaths, provider: Provider, env: NodeJS.ProcessEnv = process.env, labUri?: string): Promise<vagrant.VmState | undefined> {
   const id = (await readFile(machineIdPath(paths, provider), 'utf8').catch(() => '')).trim();
   // Checked like destroy checks it: the id becomes an argument of virsh or VBoxManage.
   if (!/^[A-Za-z0-9-]{1,80}$/.test(id)) return undefined;
   const opts = { timeoutMs: PROVIDER_STATE_TIMEOUT_MS, okCodes: ANY_EXIT_CODE, log: labCallLog(paths) };
   try {
     if (provider === 'libvirt') {
-      const r = await run('virsh', ['-c', libvirtUri(env), 'domstate', id], opts);
+      const r = await run('virsh', ['-c', labUri ?? libvirtUri(env), 'domstate', id], opts);
       return r.code === 0 ? parseVirshDomstate(r.stdout) : undefined;
     }
     const r = await run('VBoxManage', ['showvminfo', id, '--machinereadable'], opts);
@@ -69,6 +69,6 @@ export async function providerVmState(paths: LabPaths, provider: Provider, env: 
 }
 
 /** The VM's state in vagrant's words: from the provider's tool when it can tell, else `vagrant status`. */
-export async function vmState(paths: LabPaths, provider: Provider, env: NodeJS.ProcessEnv = process.env): Promise<vagrant.VmState> {
-  return (await providerVmState(paths, provider, env)) ?? vagrant.status(paths);
+export async function vmState(paths: LabPaths, provider: Provider, env: NodeJS.ProcessEnv = process.env, labUri?: string): Promise<vagrant.VmState> {
+  return (await providerVmState(paths, provider, env, labUri)) ?? vagrant.status(paths);
 }

@@ -1,4 +1,5 @@
 import { execa, type ResultPromise } from 'execa';
+import { Duplex } from 'node:stream';
 import { AbortedError, ExternalCommandError, NotFoundError, TimeoutError, tail } from '../core/errors.js';
 import { forceSignal, interruptible } from '../core/interrupt.js';
 import type { LogLine } from '../core/lab-log.js';
@@ -218,4 +219,36 @@ export async function hasProgram(file: string, versionArgs: readonly string[] = 
     if (error instanceof NotFoundError) return undefined;
     throw error;
   }
+}
+
+/** A program whose stdin and stdout are one byte stream (an SSH ProxyCommand), and how to stop it. */
+export interface PipeProcess {
+  stream: Duplex;
+  /** The last lines the program wrote on stderr, for the error when the stream fails. */
+  stderrTail(): string;
+  stop(): void;
+}
+
+/**
+ * Starts a long-lived program as a byte pipe: its stdout is read and its stdin written through
+ * `stream`. The caller stops it; it also ends when its stdin closes (ssh -W does).
+ */
+export function startPipe(file: string, args: readonly string[], opts: Pick<RunOptions, 'env'> = {}): PipeProcess {
+  const child = execa(file, args, { env: opts.env, reject: false, buffer: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', forceKillAfterDelay: FORCE_KILL_AFTER_MS });
+  const stderr: string[] = [];
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr.push(chunk);
+    if (stderr.length > STREAMED_TAIL_LINES) stderr.shift();
+  });
+  if (child.stdout === null || child.stdin === null) throw new TypeError('startPipe: no stdio pipes');
+  const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
+  // The child's end surfaces as the stream's end; its exit status is not the caller's concern.
+  void child.catch(() => undefined);
+  return {
+    stream,
+    stderrTail: () => tail(stderr.join(''), LOGGED_STDERR_LINES),
+    stop: () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+    },
+  };
 }

@@ -7,7 +7,7 @@ import { interruptSignal } from '../core/interrupt.js';
 import { labCallLog, type LogLine } from '../core/lab-log.js';
 import { assertInsideHome, type LabPaths } from '../core/paths.js';
 import { ANY_EXIT_CODE, hasProgram, run, type RunResult } from './run.js';
-import type { SshTarget } from '../core/ssh-target.js';
+import { parseProxyCommand, type SshTarget } from '../core/ssh-target.js';
 import { closeSshMaster } from './ssh-mux.js';
 
 // Thin adapter over the vagrant CLI: argv arrays, cwd = the lab's directory, no decisions. Every
@@ -155,7 +155,13 @@ export function parseSshConfig(text: string): SshTarget {
       hint: 'its output lacks HostName, User or IdentityFile: check that the VM is running with `labctl status`, then `labctl up`',
     });
   }
-  return { host, port, username, privateKeyPath };
+  const proxyLine = get('ProxyCommand');
+  if (proxyLine === undefined) return { host, port, username, privateKeyPath };
+  const proxyCommand = parseProxyCommand(proxyLine);
+  if (typeof proxyCommand === 'string') {
+    throw new ExternalCommandError(['vagrant', 'ssh-config'], 0, text, { hint: `${proxyCommand}; set the libvirt host in the lab's libvirt_uri instead of a custom proxy_command` });
+  }
+  return { host, port, username, privateKeyPath, proxyCommand };
 }
 
 export { sshConfigHostAlias } from '../core/ssh-control.js';

@@ -24,6 +24,8 @@ export interface ConfigArgs {
   project?: string;
   'env-file'?: string;
   'secrets-dir'?: string;
+  'libvirt-uri'?: string;
+  bridge?: string;
 }
 
 export function withConfigOptions<T>(y: Argv<T>): Argv<T & ConfigArgs> {
@@ -43,6 +45,8 @@ export function withConfigOptions<T>(y: Argv<T>): Argv<T & ConfigArgs> {
     .option('box', { type: 'string', describe: 'Vagrant box [default: debian/trixie64; offline: labctl box build]', group: 'VM:' })
     .option('box-version', { type: 'string', describe: 'box version constraint', group: 'VM:' })
     .option('libvirt-driver', { type: 'string', describe: `libvirt accelerator: ${LIBVIRT_DRIVERS.join('|')}; auto = kvm with hardware virtualization, else qemu [default: auto]`, group: 'VM:' })
+    .option('libvirt-uri', { type: 'string', describe: "libvirt: run the VM on another machine's libvirt, e.g. qemu+ssh://root@host1/system (labctl class does this per student) [default: this machine's]", group: 'VM:' })
+    .option('bridge', { type: 'string', describe: "libvirt: join the VM to the network of this interface of its host (macvtap) at --ip, instead of a host-only network, so that others on that network reach the lab", group: 'VM:' })
     .option('apt-mirror', { type: 'string', describe: 'Debian mirror URL for the guest [default: the box\'s own]', group: 'Guest:' })
     .option('apt-proxy', { type: 'string', describe: 'HTTP proxy for the guest\'s apt', group: 'Guest:' })
     .option('docker-source', { type: 'string', describe: `Docker from Debian packages or Docker's own apt repository: ${DOCKER_SOURCES.join('|')} [default: debian]`, group: 'Guest:' })
@@ -68,6 +72,8 @@ export function rawConfigFromArgs(args: ConfigArgs): RawConfig {
     project: args.project,
     env_file: args['env-file'],
     secrets_dir: args['secrets-dir'],
+    libvirt_uri: args['libvirt-uri'],
+    bridge: args.bridge,
   };
 }
 

@@ -41,6 +41,16 @@ export interface LabConfig {
   env_file?: string | undefined;
   /** With a project: the host folder whose files labctl pushes into its secrets/ (0600); absolute. */
   secrets_dir?: string | undefined;
+  /**
+   * libvirt only: the libvirt daemon that runs the VM, when it is not this machine's (class mode:
+   * `qemu+ssh://user@host/system`); vagrant-libvirt then reaches the guest through that host.
+   */
+  libvirt_uri?: string | undefined;
+  /**
+   * libvirt only: the interface of the VM's host whose network the VM joins (macvtap, bridge mode) at
+   * `ip`, instead of a host-only network, so that machines on that network reach the lab.
+   */
+  bridge?: string | undefined;
 }
 
 /** Raw string-or-value input for each field, as it comes from flags, env or .env. */
@@ -64,6 +74,8 @@ export const CONFIG_FIELDS = [
   'project',
   'env_file',
   'secrets_dir',
+  'libvirt_uri',
+  'bridge',
 ] as const;
 export type ConfigField = (typeof CONFIG_FIELDS)[number];
 
@@ -198,7 +210,59 @@ export function resolveConfig(raw: RawConfig, host: HostFacts): LabConfig {
     ...(str(raw.project) === undefined ? {} : { project: str(raw.project) }),
     ...(str(raw.env_file) === undefined ? {} : { env_file: str(raw.env_file) }),
     ...(str(raw.secrets_dir) === undefined ? {} : { secrets_dir: str(raw.secrets_dir) }),
+    ...libvirtPlacement(raw, provider),
   };
+}
+
+/** Where a libvirt lab's VM runs and which network it joins (class mode); empty for a local host-only lab. */
+function libvirtPlacement(raw: RawConfig, provider: Provider): Pick<LabConfig, 'libvirt_uri' | 'bridge'> {
+  const uri = str(raw.libvirt_uri);
+  const bridge = str(raw.bridge);
+  for (const [field, value] of [['libvirt_uri', uri], ['bridge', bridge]] as const) {
+    if (value !== undefined && provider !== 'libvirt') {
+      throw new ConfigError(field, `is a libvirt setting, but the provider is ${provider}`, `add --provider libvirt, or drop --${field.replaceAll('_', '-')}`);
+    }
+  }
+  return {
+    ...(uri === undefined ? {} : { libvirt_uri: parseLibvirtUri(uri) }),
+    ...(bridge === undefined ? {} : { bridge: parseInterfaceName(bridge, 'bridge') }),
+  };
+}
+
+/**
+ * A libvirt URI for the system daemon, local or over SSH (qemu+ssh://user@host[:port]/system, with
+ * libvirt's own keyfile/no_verify/known_hosts parameters): the only kinds vagrant-libvirt can reach a
+ * guest through. Returned as given, so that lab.json keeps the user's spelling.
+ */
+export function parseLibvirtUri(s: string): string {
+  const example = 'e.g. qemu+ssh://root@host1.example/system, or qemu:///system for this machine';
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    throw new ConfigError('libvirt_uri', `"${shorten(s)}" is not a URI`, `give a libvirt URI, ${example}`);
+  }
+  if (url.protocol !== 'qemu:' && url.protocol !== 'qemu+ssh:') {
+    throw new ConfigError('libvirt_uri', `"${shorten(s)}" is not a qemu:// or qemu+ssh:// URI`, `labctl drives libvirt's QEMU driver, locally or over SSH: ${example}`);
+  }
+  if (url.pathname !== '/system') {
+    throw new ConfigError('libvirt_uri', `"${shorten(s)}" does not name the system daemon (/system)`, `end the URI with /system, ${example}`);
+  }
+  if (url.protocol === 'qemu+ssh:' && url.hostname === '') {
+    throw new ConfigError('libvirt_uri', `"${shorten(s)}" names no host`, `put the host after //, ${example}`);
+  }
+  if (/['"\\\s]/.test(s)) {
+    throw new ConfigError('libvirt_uri', `"${shorten(s)}" contains quotes, backslashes or spaces`, 'write the URI without them (percent-encode a path that needs them)');
+  }
+  return s;
+}
+
+/** A network interface name as Linux allows it (at most 15 characters, no slash or space). */
+export function parseInterfaceName(s: string, field: ConfigField): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,14}$/.test(s)) {
+    throw new ConfigError(field, `"${shorten(s)}" is not a network interface name`, 'give the host interface as `ip link` shows it, e.g. --bridge eno1');
+  }
+  return s;
 }
 
 /** Directories of $LABCTL_HOME that are not labs. */

@@ -1,7 +1,7 @@
 import { chmod, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { BASE_IMAGE_MODES, CONFIG_FIELDS, DEFAULT_LAB_NAME, DOCKER_SOURCES, NAME_SHAPE, domainFor, PROVIDERS, type LabConfig } from './config.js';
+import { BASE_IMAGE_MODES, CONFIG_FIELDS, DEFAULT_LAB_NAME, DOCKER_SOURCES, NAME_SHAPE, domainFor, parseLibvirtUri, PROVIDERS, type LabConfig } from './config.js';
 import { BrokenLabError, ConflictError, EnvironmentError, NotFoundError, shorten } from './errors.js';
 import { labCandidates } from './lab-names.js';
 import { withFileLock } from './lock.js';
@@ -49,7 +49,17 @@ const labConfigSchema = z.object({
   project: z.string().startsWith('/').optional(),
   env_file: z.string().startsWith('/').optional(),
   secrets_dir: z.string().startsWith('/').optional(),
+  libvirt_uri: z.string().refine(isLibvirtUri, 'not a qemu:// or qemu+ssh:// URI for /system').optional(),
+  bridge: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,14}$/).optional(),
 });
+
+function isLibvirtUri(value: string): boolean {
+  try {
+    return parseLibvirtUri(value) === value;
+  } catch {
+    return false;
+  }
+}
 
 /** The config in lab.json, checked; a string saying what is wrong otherwise. */
 export function parseLabJson(text: string, dirName: string): LabConfig | string {

@@ -49,5 +49,7 @@ export function renderVagrantfile(config: LabConfig): string {
     libvirtNetworkName: libvirtNetworkName(config.ip),
     libvirt_driver: config.libvirt_driver,
     isQemuDriver: config.libvirt_driver === 'qemu',
+    libvirtUri: config.libvirt_uri ?? '',
+    bridge: config.bridge ?? '',
   });
 }

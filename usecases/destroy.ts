@@ -46,9 +46,9 @@ async function vagrantMachines(paths: LabPaths): Promise<VagrantMachine[]> {
 }
 
 /** The provider's own tool, for when vagrant cannot remove the machine (broken Vagrantfile, plugin gone). */
-async function removeWithProviderTool(m: VagrantMachine, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+async function removeWithProviderTool(m: VagrantMachine, env: NodeJS.ProcessEnv, labUri: string | undefined): Promise<string | undefined> {
   if (m.provider === 'libvirt') {
-    const uri = libvirtUri(env);
+    const uri = labUri ?? libvirtUri(env);
     await run('virsh', ['-c', uri, 'destroy', m.id], { timeoutMs: 60_000, okCodes: ANY_EXIT_CODE });
     const r = await run('virsh', ['-c', uri, 'undefine', m.id, '--remove-all-storage', '--nvram'], { timeoutMs: 120_000, okCodes: ANY_EXIT_CODE });
     if (r.code === 0 || /failed to get domain|Domain not found/i.test(r.stderr)) return undefined;
@@ -67,7 +67,7 @@ function firstLine(text: string): string {
   return text.trim().split('\n')[0]?.trim() ?? '';
 }
 
-async function removeVm(paths: LabPaths, opts: DestroyOptions, reporter: Reporter, env: NodeJS.ProcessEnv, report: DestroyReport): Promise<void> {
+async function removeVm(paths: LabPaths, opts: DestroyOptions, reporter: Reporter, env: NodeJS.ProcessEnv, report: DestroyReport, labUri: string | undefined): Promise<void> {
   const machines = await vagrantMachines(paths);
   // No machine id: vagrant never got as far as creating a VM (e.g. create failed at `vagrant up`).
   if (machines.length === 0) return;
@@ -88,7 +88,7 @@ async function removeVm(paths: LabPaths, opts: DestroyOptions, reporter: Reporte
     reporter.warn(`vagrant could not destroy the VM (${(error as Error).message.split('\n')[0]}); trying the provider's own tool`);
   }
   for (const m of machines) {
-    const leftover = await removeWithProviderTool(m, env).catch((error: Error) => `${m.provider} machine ${m.id}: ${error.message.split('\n')[0]}`);
+    const leftover = await removeWithProviderTool(m, env, labUri).catch((error: Error) => `${m.provider} machine ${m.id}: ${error.message.split('\n')[0]}`);
     if (leftover) report.leftovers.push(leftover);
     else report.removed.push(`VM (${m.provider} ${m.id})`);
   }
@@ -139,7 +139,7 @@ export async function destroyLab(name: string, opts: DestroyOptions, reporter: R
         return report;
       }
       if (isBroken(lab)) reporter.warn(`lab "${name}" is broken (${lab.problem}); removing what exists`);
-      await removeVm(paths, opts, reporter, env, report);
+      await removeVm(paths, opts, reporter, env, report, isBroken(lab) ? undefined : lab.config.libvirt_uri);
       await removeHostsBlock(name, opts, env, report);
       await keepLabLog(paths, env);
       // vagrant.destroy closed it when there was a VM; a master left without one goes here.

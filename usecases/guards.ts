@@ -12,7 +12,7 @@ export interface LabStateReading {
 
 /** Where the lab is in its life: the provider's VM state and whether a create is unfinished. */
 export async function readLabState(lab: Lab): Promise<LabStateReading> {
-  const [vm, unfinished] = await Promise.all([vmState(lab.paths, lab.config.provider), createUnfinished(lab.paths)]);
+  const [vm, unfinished] = await Promise.all([vmState(lab.paths, lab.config.provider, process.env, lab.config.libvirt_uri), createUnfinished(lab.paths)]);
   return { state: labStateFrom(vm, unfinished), vm };
 }
 

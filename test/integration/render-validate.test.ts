@@ -40,6 +40,39 @@ describe('labctl render → vagrant validate', () => {
     expect(text).toMatch(/lv\.driver = "qemu"\n[\s\S]*lv\.cpu_mode = "custom"\n\s+lv\.cpu_model = "qemu64"/);
   });
 
+  // vagrant-libvirt checks a public_network's `dev` against the libvirt host's interfaces, through
+  // libvirtd and (for a remote host) over SSH: no host may be contacted here, so the provider part
+  // is left to the class e2e, which has real hosts.
+  it('a lab on another machine\'s libvirt (class mode) renders lv.uri and validates', async () => {
+    const dir = await tempDir('labctl-render-');
+    const uri = 'qemu+ssh://root@host1.invalid/system?keyfile=/tmp/k&no_verify=1';
+    const text = await renderTo(dir, ['--provider', 'libvirt', '--libvirt-driver', 'qemu', '--libvirt-uri', uri, '--bridge', 'eno1']);
+    expect(text).toContain(`lv.uri = "${uri}"`);
+    expect(text).toContain('config.vm.network "public_network", ip: "192.168.56.42", dev: "eno1", mode: "bridge", type: "direct"');
+    expect(text).not.toContain('private_network');
+    await validate(join(dir, 'vf'), 'libvirt', true);
+  });
+
+  it.each([
+    [['--libvirt-uri', 'http://host/system'], /libvirt_uri: .*not a qemu:\/\/ or qemu\+ssh:\/\/ URI/],
+    [['--libvirt-uri', 'qemu+ssh://root@host/session'], /libvirt_uri: .*\/system/],
+    [['--libvirt-uri', 'qemu+ssh:///system'], /libvirt_uri: .*names no host/],
+    [['--bridge', 'eth 0'], /bridge: .*not a network interface name/],
+  ])('refuses %j with a one-line error naming the field', async (args, message) => {
+    const dir = await tempDir('labctl-render-');
+    const r = await labctl(['render', '--login', 'jdoe', '--provider', 'libvirt', ...args], { env: { LABCTL_HOME: join(dir, 'home') } });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
+  });
+
+  it('refuses libvirt settings for a VirtualBox lab', async () => {
+    const dir = await tempDir('labctl-render-');
+    const r = await labctl(['render', '--login', 'jdoe', '--provider', 'virtualbox', '--bridge', 'eth0'], { env: { LABCTL_HOME: join(dir, 'home') } });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/bridge: is a libvirt setting/);
+  });
+
   it('render has no side effect: no lab state is written', async () => {
     const dir = await tempDir('labctl-render-');
     await renderTo(dir, variants[0]?.args ?? []);
