@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Log, Netns } from './netns.js';
@@ -30,6 +30,13 @@ export interface Libvirt {
   virsh(args: readonly string[]): Promise<string>;
   /** Destroys domains, networks and the pool, then stops both daemons. Best effort, idempotent. */
   stop(): Promise<void>;
+  /**
+   * Stops libvirtd alone, by PID, as when a host's daemon dies: domains and state stay. stop()
+   * then leaves the domains to the namespace teardown unless startDaemon() ran again.
+   */
+  stopDaemon(): Promise<void>;
+  /** Starts libvirtd again on the same state and waits until it answers. */
+  startDaemon(): Promise<void>;
 }
 
 export async function startLibvirt(ns: Netns, opts: { stateDir: string; log: Log }): Promise<Libvirt> {
@@ -61,12 +68,24 @@ export async function startLibvirt(ns: Netns, opts: { stateDir: string; log: Log
     }
   };
 
-  try {
-    await ns.exec(['virtlogd', '--daemon', '--pid-file', pidFiles.virtlogd]);
-    pids.virtlogd = await readPid(pidFiles.virtlogd, 'virtlogd');
+  const stopDaemon = async () => {
+    if (pids.libvirtd === 0) return;
+    await stopByPid(pids.libvirtd, 'libvirtd', log);
+    pids.libvirtd = 0;
+    // The PID file outlives a killed daemon: startDaemon() must not read the old PID from it.
+    await rm(pidFiles.libvirtd, { force: true });
+  };
+  const startDaemon = async () => {
+    if (pids.libvirtd > 0) return;
     await ns.exec(['libvirtd', '--daemon', '--pid-file', pidFiles.libvirtd]);
     pids.libvirtd = await readPid(pidFiles.libvirtd, 'libvirtd');
     await waitForLibvirtd(virsh);
+  };
+
+  try {
+    await ns.exec(['virtlogd', '--daemon', '--pid-file', pidFiles.virtlogd]);
+    pids.virtlogd = await readPid(pidFiles.virtlogd, 'virtlogd');
+    await startDaemon();
     log(`libvirtd ${pids.libvirtd}, virtlogd ${pids.virtlogd} in ${ns.name}`);
 
     if (!(await virsh(['net-list', '--all', '--name'])).split('\n').includes('default')) {
@@ -78,7 +97,7 @@ export async function startLibvirt(ns: Netns, opts: { stateDir: string; log: Log
     await mkdir(poolDir, { recursive: true });
     await virsh(['pool-define-as', 'default', 'dir', '--target', poolDir]);
     await virsh(['pool-start', 'default']);
-    return { stateDir, poolDir, pids, virsh, stop };
+    return { stateDir, poolDir, pids, virsh, stop, stopDaemon, startDaemon };
   } catch (error) {
     await stop();
     throw error;
@@ -135,7 +154,8 @@ async function cleanLibvirtObjects(virsh: (args: readonly string[]) => Promise<s
   await attempt(['pool-destroy', 'default']);
 }
 
-async function stopByPid(pid: number, daemon: string, log: Log): Promise<void> {
+/** SIGTERM, then SIGKILL after a bounded wait; only if `pid` still runs a `daemon` command line. */
+export async function stopByPid(pid: number, daemon: string, log: Log): Promise<void> {
   // Only signal the process we started: a recycled PID would have another command line.
   const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
   if (!cmdline.includes(daemon)) return;
