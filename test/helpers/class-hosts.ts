@@ -28,6 +28,56 @@ import { createNetns, NETNS_COMMAND_TIMEOUT_MS, type Log, type Netns } from './n
 // plain `virsh -c qemu+ssh://root@<host>/system` works with strict host key checking, and so does
 // vagrant-libvirt's own ProxyCommand (`ssh '<host>' -l 'root' -i '<key>' -W %h:%p`). Nothing is
 // written to the machine's /root/.ssh.
+//
+// Prototype (issue 18, part 2; 2026-12-05, load average ~5 on 2 shared cores, TCG): plain vagrant
+// 2.3.4 + vagrant-libvirt 0.11.2 in the teacher namespace, VAGRANT_HOME holding labctl/trixie,
+// against host 1. This Vagrantfile worked as is:
+//
+//   config.vm.box = "labctl/trixie"
+//   config.vm.synced_folder ".", "/vagrant", disabled: true
+//   config.vm.network "public_network", ip: "<LAN .100>", netmask: "255.255.255.0",
+//                     dev: "lan0", mode: "bridge", type: "direct"       # macvtap on the host's LAN NIC
+//   config.vm.provider "libvirt" do |lv|
+//     lv.host = "<host LAN ip>"; lv.connect_via_ssh = true; lv.username = "root"
+//     lv.id_ssh_key_file = "/root/.ssh/id_ed25519"   # absolute; a bare name is taken from $HOME/.ssh
+//     lv.driver = "qemu"; lv.cpu_mode = "custom"; lv.cpu_model = "qemu64"
+//     lv.storage_pool_name = "default"
+//     lv.management_network_name = "vagrant-libvirt"; lv.management_network_address = "192.168.121.0/24"
+//     lv.memory = 1024; lv.cpus = 1; lv.graphics_type = "none"; lv.video_type = "none"
+//   end
+//
+// vagrant-libvirt then connects to qemu+ssh://root@<host>/system?no_verify=1&keyfile=<key> and
+// - `vagrant up`: 225 s in all: the 454 MB box uploaded into host 1's pool in ~17 s (over SSH on
+//   the veth LAN), domain started, SSH ready, hostname and the static LAN address set. While the
+//   guest's sshd is not up yet, the jump prints "channel 0: open failed: connect failed: Connection
+//   refused" / "stdio forwarding failed" (14 pairs) on stderr: noise, not a failure.
+// - `vagrant ssh-config` (7.8 s) prints HostName 192.168.121.x (the management network, reachable
+//   only from the host), User vagrant, the machine's private_key, StrictHostKeyChecking no and
+//   `ProxyCommand ssh '<host>' -l 'root' -i '/root/.ssh/id_ed25519' -W %h:%p`: the jump is the
+//   host's sshd (direct-tcpip; AllowTcpForwarding must stay yes), nothing to install on the host.
+//   `ssh -F <that> default …` works from the teacher namespace (3.1 s); so does `vagrant ssh -c
+//   true` (17.4 s). The jump, and vagrant-libvirt's `ssh <host> ip -j link show` below, check
+//   the host key against the teacher's known_hosts (only libvirt's own connection gets
+//   no_verify=1): for a host not in it, BatchMode ssh answers "Host key verification failed", so
+//   class mode must see to known_hosts or stop early naming the host.
+// - The VM's LAN address (macvtap0@lan0, bridge mode) answers ping and `nc -z … 22` from the
+//   student and the teacher namespaces and from host 2; not from host 1 itself (macvtap cannot
+//   talk to its own parent device's host). The guest's default route is the management network's
+//   NAT through its host: apt-get update in the guest worked.
+// - Nothing was installed or configured on the host beyond what this file sets up: libvirt 9's
+//   qemu+ssh runs virt-ssh-helper (package libvirt-daemon) on the host, so no nc or socat;
+//   vagrant-libvirt also runs `ssh <host> ip -j link show` to check that `dev` exists (iproute2).
+//   The pool `default` exists here (startLibvirt); if it is missing, vagrant-libvirt creates it
+//   at /var/lib/libvirt/images itself (HandleStoragePool; not exercised here). libvirt's own
+//   `default` network is not used: the VM's NICs were vnet0 on `vagrant-libvirt` and the macvtap.
+// - `vagrant destroy --force` (14 s) removed the domain, its disk volume and the vagrant-libvirt
+//   network (undefined), and the macvtap. It leaves the uploaded box volume
+//   (`labctl-VAGRANTSLASH-trixie_vagrant_box_image_0_<box.img mtime>_box.img`), removed with
+//   `virsh -c <uri> vol-delete --pool default <name>`. That name carries the teacher's box.img
+//   mtime (the box has no version), so a rebuilt box uploads a second volume.
+// - vagrant-libvirt guards the box upload with a Ruby Mutex, i.e. within one vagrant process only:
+//   parallel `vagrant up`s of several labs on a host whose pool lacks the box volume all upload it.
+//   Class create should let one lab per host upload it first (or upload it itself).
 
 export const CLASS_LAN_PREFIX = '10.253';
 const LAN_PICK_ATTEMPTS = 20;
