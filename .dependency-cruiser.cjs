@@ -3,7 +3,7 @@
 const FLOORS = [
   ['cli'],
   ['usecases'],
-  ['provision', 'check', 'box'],
+  ['provision', 'check', 'box', 'layers'],
   ['adapters'],
   ['core'],
 ];
@@ -20,7 +20,7 @@ const forbidden = [
     name: 'no-test-code',
     severity: 'error',
     comment: 'Shipped code never imports test/.',
-    from: { path: '^(cli|usecases|provision|check|box|adapters|core)/' },
+    from: { path: '^(cli|usecases|provision|check|box|layers|adapters|core)/' },
     to: { path: '^test/' },
   },
   {
@@ -29,15 +29,15 @@ const forbidden = [
     severity: 'error',
     comment: 'cli/ reaches features and adapters only through a use case (usecases/<verb>.ts).',
     from: { path: '^cli/' },
-    to: { path: '^(provision|check|box|adapters)/' },
+    to: { path: '^(provision|check|box|layers|adapters)/' },
   },
   {
     // The features are side by side: what two of them share belongs in adapters/ or core/.
     name: 'features-apart',
     severity: 'error',
-    comment: 'provision/, check/ and box/ do not import each other: move the shared code down to adapters/ or core/.',
-    from: { path: '^(provision|check|box)/' },
-    to: { path: '^(provision|check|box)/', pathNot: '^$1/' },
+    comment: 'provision/, check/, box/ and layers/ do not import each other: move the shared code down to adapters/ or core/.',
+    from: { path: '^(provision|check|box|layers)/' },
+    to: { path: '^(provision|check|box|layers)/', pathNot: '^$1/' },
   },
 ];
 

@@ -68,6 +68,8 @@ export interface GuestSshOptions extends PrivilegeOptions {
   okCodes?: readonly number[];
   /** Hand stdout and stderr to labctl's own (`labctl logs`) instead of capturing them. */
   toTerminal?: boolean;
+  /** Written to the remote command's stdin (a script for `sh -s`): never on the command line, never logged. */
+  input?: string;
 }
 
 /**
@@ -76,12 +78,13 @@ export interface GuestSshOptions extends PrivilegeOptions {
  */
 export async function guestSsh(paths: LabPaths, argv: readonly string[], opts: GuestSshOptions = {}): Promise<RunResult> {
   const remote = wrapArgv(argv, opts);
-  const sshArgs = await guestSshArgv(paths, remote, { stdin: false });
+  const sshArgs = await guestSshArgv(paths, remote, { stdin: opts.input !== undefined });
   const r = await run('ssh', sshArgs, {
     okCodes: ANY_EXIT_CODE,
     timeoutMs: opts.timeoutMs ?? GUEST_QUERY_TIMEOUT_MS,
     log: labCallLog(paths),
     ...(opts.toTerminal ? { interactive: true } : {}),
+    ...(opts.input === undefined ? {} : { input: opts.input }),
   });
   if (r.code === 255) {
     throw new RemoteCommandError(displayCommand(remote), null, r.stderr.trim(), { hint: 'the VM cannot be reached over SSH — run `labctl status`, then `labctl up`' });

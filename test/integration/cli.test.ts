@@ -107,14 +107,14 @@ describe('what a start loads (issue 17: only yargs and the chosen command before
     const files = await loadedBy(['--help']);
     expect(files).toContain('dist/cli/main.js');
     expect(files.filter((f) => /node_modules\//.test(f))).toEqual([]);
-    expect(ours(files).filter((f) => /^dist\/(cli\/commands|usecases|adapters|provision|check|box)\//.test(f))).toEqual([]);
+    expect(ours(files).filter((f) => /^dist\/(cli\/commands|usecases|adapters|provision|check|box|layers)\//.test(f))).toEqual([]);
   });
 
   it('status --help loads yargs and the status command, no other command and no use case', async () => {
     const files = await loadedBy(['status', '--help']);
     expect(files.some((f) => /node_modules\/yargs\//.test(f))).toBe(true);
     expect(ours(files).filter((f) => f.startsWith('dist/cli/commands/'))).toEqual(['dist/cli/commands/status.js']);
-    expect(ours(files).filter((f) => /^dist\/(usecases|adapters|provision|check|box)\//.test(f))).toEqual([]);
+    expect(ours(files).filter((f) => /^dist\/(usecases|adapters|provision|check|box|layers)\//.test(f))).toEqual([]);
   });
 
   it('the commands of a command (hosts add) come with it', async () => {
