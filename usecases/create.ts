@@ -90,7 +90,9 @@ export const CREATE_STEPS: readonly CreateStep[] = [
     skip: never,
     run: async (r) => {
       const config = need(r.config, 'the settings');
-      const problem = preflightError(await preflight({ provider: config.provider, hosts: r.opts.hosts, env: r.opts.env }));
+      // A lab on another machine's libvirt is checked against that machine's daemon, as vagrant-libvirt will reach it.
+      const env = config.libvirt_uri === undefined ? r.opts.env : { ...r.opts.env, LIBVIRT_DEFAULT_URI: config.libvirt_uri };
+      const problem = preflightError(await preflight({ provider: config.provider, hosts: r.opts.hosts, env }));
       if (problem) throw problem;
     },
   },

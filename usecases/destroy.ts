@@ -50,7 +50,7 @@ async function removeWithProviderTool(m: VagrantMachine, env: NodeJS.ProcessEnv,
   if (m.provider === 'libvirt') {
     const uri = labUri ?? libvirtUri(env);
     await run('virsh', ['-c', uri, 'destroy', m.id], { timeoutMs: 60_000, okCodes: ANY_EXIT_CODE });
-    const r = await run('virsh', ['-c', uri, 'undefine', m.id, '--remove-all-storage', '--nvram'], { timeoutMs: 120_000, okCodes: ANY_EXIT_CODE });
+    const r = await run('virsh', ['-c', uri, 'undefine', m.id, '--remove-all-storage', '--nvram', '--snapshots-metadata'], { timeoutMs: 120_000, okCodes: ANY_EXIT_CODE });
     if (r.code === 0 || /failed to get domain|Domain not found/i.test(r.stderr)) return undefined;
     return `libvirt domain ${m.id}: ${firstLine(r.stderr) || `virsh exited ${r.code}`}; remove it with \`virsh -c ${uri} undefine ${m.id} --remove-all-storage\``;
   }

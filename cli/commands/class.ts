@@ -2,6 +2,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { CheckFailedError } from '../../core/errors.js';
 import type { CommandHandlers, GlobalArgs } from '../options.js';
 import { print } from '../output.js';
+import { classCheck, classCreate, classDestroy, classReset, classStatus } from './class-lifecycle.js';
 
 // `labctl class <action> FILE`: a whole class's labs from one class file (YAML: hosts, settings,
 // roster; docs/teachers.md "Class mode"). Each action is a sub-command whose handler calls one use case.
@@ -59,7 +60,12 @@ export const command: CommandHandlers<GlobalArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .command(plan)
+      .command(classCreate)
+      .command(classStatus)
+      .command(classCheck)
+      .command(classReset)
+      .command(classDestroy)
       .command(hostsFile)
-      .demandCommand(1, 'say what to do: plan or hosts-file'),
+      .demandCommand(1, 'say what to do: plan, create, status, check, reset, destroy or hosts-file'),
   handler: () => {},
 };

@@ -48,7 +48,7 @@ describe('labctl render → vagrant validate', () => {
     const uri = 'qemu+ssh://root@host1.invalid/system?keyfile=/tmp/k&no_verify=1';
     const text = await renderTo(dir, ['--provider', 'libvirt', '--libvirt-driver', 'qemu', '--libvirt-uri', uri, '--bridge', 'eno1']);
     expect(text).toContain(`lv.uri = "${uri}"`);
-    expect(text).toContain('config.vm.network "public_network", ip: "192.168.56.42", dev: "eno1", mode: "bridge", type: "direct"');
+    expect(text).toContain('config.vm.network "public_network", ip: "192.168.56.42", netmask: "255.255.255.0", dev: "eno1", mode: "bridge", type: "direct"');
     expect(text).not.toContain('private_network');
     await validate(join(dir, 'vf'), 'libvirt', true);
   });
