@@ -11,6 +11,8 @@ PACKAGES=(
   debootstrap make openssh-server openssh-client rsync curl ca-certificates openssl iproute2 iptables
   vagrant vagrant-libvirt libvirt-daemon-system qemu-system-x86 qemu-utils dnsmasq-base fdisk e2fsprogs
   shellcheck
+  # labctl layers --html: the tests open the page in headless Chromium.
+  chromium
 )
 
 mirror_uri() {

@@ -29,6 +29,8 @@ export const HOST_PROGRAMS: Record<string, string> = {
   nc: 'netcat-openbsd',
   curl: 'curl',
   openssl: 'openssl',
+  // labctl layers --html is opened in headless Chromium.
+  chromium: 'chromium',
 };
 
 export interface Harness {

@@ -6,6 +6,8 @@ import { BONUS_CONTAINERS } from '../../check/bonus.js';
 import { resolveConfig } from '../../core/config.js';
 import { packageRoot } from '../../core/paths.js';
 import { renderVagrantfile } from '../../core/vagrantfile.js';
+import type { LayersReport } from '../../core/layers-report.js';
+import { findChromium, openInChromium } from '../helpers/chromium.js';
 import { assertRoutedToLocalBridge } from '../helpers/netns.js';
 import { setUpHarness, type Harness } from './harness.js';
 import { createPostPhp, labctl, LABCTL_CHECK_DESTRUCTIVE_TIMEOUT_MS, LABCTL_CREATE_TIMEOUT_MS, LABCTL_QUICK_TIMEOUT_MS, why } from './labctl.js';
@@ -24,6 +26,8 @@ const VAGRANT_HALT_TIMEOUT_MS = 5 * 60_000;
 const VAGRANT_DESTROY_TIMEOUT_MS = 3 * 60_000;
 const SSH_TIMEOUT_MS = 60_000;
 const GUEST_APT_TIMEOUT_MS = 5 * 60_000;
+/** labctl layers --measure under TCG: one guest script over 8 containers, docker stats, one restart until healthy. */
+const LABCTL_LAYERS_TIMEOUT_MS = 5 * 60_000;
 
 let h: Harness;
 
@@ -39,6 +43,11 @@ const PART1 = process.env.LABCTL_E2E_PLUMBING === '1' || !PART2;
 const BONUS = process.env.LABCTL_E2E_BONUS !== '0';
 const MANDATORY_SERVICES = ['nginx', 'wordpress', 'mariadb'];
 const SERVICES = BONUS ? [...MANDATORY_SERVICES, ...BONUS_CONTAINERS] : MANDATORY_SERVICES;
+/** PID 1 of each container, the daemon itself (compose/'s Dockerfiles: CMD, exec'd by the entrypoint). */
+const DAEMONS: Record<string, RegExp> = {
+  nginx: /^nginx$/, wordpress: /^php-fpm/, mariadb: /^(mariadbd|mysqld)$/,
+  redis: /^redis-server$/, ftp: /^proftpd$/, website: /^lighttpd$/, adminer: /^php-fpm/, status: /^python3/,
+};
 /** nginx's routes to the bonus services, which create and status print. */
 const BONUS_PATHS = BONUS ? ['/site/', '/adminer/', '/status/'] : [];
 /** What `labctl check --destructive` must report as passing on the lab made by `labctl create`. */
@@ -192,6 +201,48 @@ describe.runIf(PART2)('part 2: labctl create → https://<login>.42.fr', () => {
     const running = String(ps.stdout).trim().split('\n').map((l) => l.split(' ')[0]).sort();
     expect(running).toEqual([...SERVICES].sort());
     for (const name of SERVICES) expect(String(ps.stdout)).toMatch(new RegExp(`^${name} .*\\(healthy\\)`, 'm'));
+  });
+
+  // Issue 19: the lesson read on the lab create made. One run (--json --measure --html) keeps the VM
+  // time short; --measure restarts adminer (nginx without the bonus) and waits until it is healthy.
+  it('labctl layers: two kernels (host, VM), the VM\'s in every container, own pid/net/mnt namespaces, PID 1 = the daemon; --measure and the --html page', async () => {
+    const html = join(h.workDir, 'layers.html');
+    const r = await labctl(h, ['layers', '--json', '--measure', '--html', html], { timeout: LABCTL_LAYERS_TIMEOUT_MS });
+    expect(r.exitCode, why(r, h)).toBe(0);
+    const report = JSON.parse(String(r.stdout)) as LayersReport;
+    expect(report.host.kernel, why(r, h)).toMatch(/\S/);
+    expect(report.vm.kernel, why(r, h)).toMatch(/\S/);
+    expect(report.vm.kernel).not.toBe(report.host.kernel);
+    expect(report.vm.pid1).toBe('systemd');
+    expect(report.host.vmProcesses.map((p) => p.name)).toEqual([expect.stringMatching(/^qemu-system-/)]);
+    expect(report.host.hypervisor.acceleration).toBe('tcg');
+    expect(report.containers.map((c) => c.name).sort()).toEqual([...SERVICES].sort());
+    for (const c of report.containers) {
+      expect(c.kernel, c.name).toBe(report.vm.kernel);
+      expect(c.pid1, `PID 1 of ${c.name}`).toMatch(DAEMONS[c.name] ?? /^$/);
+      expect(c.nsPids, c.name).toEqual([c.vmPid, 1]);
+      for (const t of ['pid', 'net', 'mnt'] as const) expect(c.namespaces[t]?.sharedWithVm, `${c.name} ${t}`).toBe(false);
+    }
+    for (const t of ['pid', 'net', 'mnt'] as const) {
+      const ids = report.containers.map((c) => c.namespaces[t]?.id);
+      expect(new Set(ids).size, `${t} namespaces: ${ids.join(' ')}`).toBe(SERVICES.length);
+    }
+    const m = report.measure;
+    expect(m?.containerRestart, why(r, h)).toMatchObject({ container: BONUS ? 'adminer' : 'nginx', timedOut: false });
+    expect(m?.containerRestart?.runningMs).toBeGreaterThan(0);
+    expect(m?.vmBoot?.ms).toBeGreaterThan(m?.containerRestart?.healthyMs ?? Number.MAX_SAFE_INTEGER);
+    // Under TCG QEMU's RSS holds its translation cache beside the guest's memory: no upper bound.
+    expect(m?.memory.vmRssBytes).toBeGreaterThan(256 * 1024 * 1024);
+    for (const c of m?.memory.containers ?? []) expect(c.bytes, c.name).toBeGreaterThan(0);
+    expect(m?.disk.boxBytes).toBeGreaterThan(50 * 1024 * 1024);
+    for (const i of m?.disk.images ?? []) expect(i.bytes, i.image).toBeGreaterThan(10 * 1024 * 1024);
+    // systemd-analyze answers only once every unit has started; everything else must have been read.
+    expect(report.problems.filter((p) => p.fact !== 'vm.boot'), why(r, h)).toEqual([]);
+    // The page as a browser renders it: the nesting's labels are its text.
+    const chromium = await findChromium();
+    expect(chromium, 'chromium is not installed (apt-get install chromium; .ci/host-packages.sh has it)').toBeDefined();
+    const page = await openInChromium(chromium ?? '', html, join(h.workDir, 'layers.png'));
+    for (const label of ['bare-metal host', 'VM inception', `VM kernel ${report.vm.kernel ?? ''}`, ...SERVICES.map((s) => `container ${s}`)]) expect(page.text).toContain(label);
   });
 
   it('labctl deploy with nothing changed pushes nothing, skips make, and probes the site', async () => {
