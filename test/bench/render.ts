@@ -1,5 +1,5 @@
 import { barChartSvg, type BarSection } from './svg.js';
-import type { BenchFile, CreateRecord, Figure } from './figures.js';
+import { FIGURES, goalText, type BenchFile, type CreateRecord, type Figure } from './figures.js';
 
 // docs/benchmarks.md and docs/benchmarks.svg rendered from docs/benchmarks.json. Pure. The
 // sections this bench writes are replaced; every other section of the document (other benches'
@@ -45,6 +45,18 @@ export function goalsTable(file: BenchFile): string[] {
     '|---|---:|---|---:|---|:-:|---|---|',
     ...file.figures.map((f) => `| ${cell(f.label)} | ${num(f.value, f.unit)} | ${cell(baselineText(f))} | ${ratioText(f)} | ${f.goal.text} | ${metText(f)} | ${day(f.measured)} | ${cell(f.note)} |`),
   ];
+}
+
+/**
+ * The goals no run has measured yet, so that the document names every goal the bench holds: the
+ * label, the goal, its baseline when a run measures one, and the command that measures it.
+ */
+export function notMeasuredYet(file: BenchFile): string[] {
+  return FIGURES.filter((def) => !file.figures.some((f) => f.id === def.id)).map((def) => {
+    const measured = def.baseline !== undefined && 'measured' in def.baseline ? def.baseline.measured : undefined;
+    const against = measured === undefined ? '' : def.goal.kind === 'speedupAtLeast' ? ` than ${measured}` : `, ${measured}`;
+    return `${def.label}, goal ${goalText(def)}${against} (\`npm run bench -- --only ${def.group}\`)`;
+  });
 }
 
 /** Stage rows of every create side by side; `vagrant up`'s phases sit under its row. */
@@ -106,11 +118,13 @@ export function renderOwnSections(file: BenchFile): string {
     '',
     last === undefined ? 'No run recorded yet.' : `Last run: \`${last.command}\` on ${day(last.date)} (groups: ${last.groups.join(', ')}), ${last.host}. A figure not measured by that run keeps the date of the run that did.`,
     '',
-    '## Goals (issue 17)',
+    '## Goals (issues 17 and 18)',
     '',
     ...goalsTable(file),
     '',
   ];
+  const unmeasured = notMeasuredYet(file);
+  if (unmeasured.length > 0) lines.push(`Not measured yet: ${unmeasured.join('; ')}.`, '');
   const notes = file.creates.filter((c) => c.note !== '');
   if (file.creates.length > 0) {
     lines.push('## Stages of each create', '', `Seconds of each step of \`labctl create\` (from the lab's labctl.log), and of \`vagrant up\`'s phases (from the times of vagrant-libvirt's progress lines).`, '');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FIGURES, emptyBenchFile, goalMet, median, mergeRun, parseBenchFile, parseGroups, toFigure, type BenchFile, type RunInfo } from '../bench/figures.js';
-import { goalsForTerminal, renderDocument, renderSvg } from '../bench/render.js';
+import { FIGURES, FIRST_LAB_GROUPS, GROUPS, HARNESS_GROUPS, emptyBenchFile, goalMet, median, mergeRun, parseBenchFile, parseGroups, toFigure, type BenchFile, type RunInfo } from '../bench/figures.js';
+import { goalsForTerminal, notMeasuredYet, renderDocument, renderSvg } from '../bench/render.js';
 import { escapeXml } from '../bench/svg.js';
 
 // The bench's figures model, and docs/benchmarks.md + .svg rendered from a fixture figures file.
@@ -98,9 +98,26 @@ describe('figures', () => {
     expect([...parseGroups(['--only', 'ssh,startup'])]).toEqual(['ssh', 'startup']);
     expect([...parseGroups(['--only=startup'])]).toEqual(['startup']);
     expect(parseGroups(['--skip', 'bonus,baked']).has('bonus')).toBe(false);
-    expect(parseGroups([]).size).toBe(10);
+    expect(parseGroups([]).size).toBe(GROUPS.length);
+    expect([...parseGroups(['--only', 'class'])]).toEqual(['class']);
     expect([...parseGroups(['--no-labctl'])]).toEqual(['vagrant']);
     expect(() => parseGroups(['--only', 'sshh'])).toThrow(/unknown bench group/);
+  });
+
+  it('keeps the class group out of the harness and out of the mandatory lab it creates', () => {
+    expect(GROUPS).toContain('class');
+    expect(HARNESS_GROUPS).not.toContain('class');
+    expect(HARNESS_GROUPS).not.toContain('startup');
+    expect(FIRST_LAB_GROUPS).not.toContain('class');
+    expect(FIGURES.find((f) => f.id === 'class')).toMatchObject({ group: 'class', goal: { kind: 'speedupAtLeast', value: 1.5 }, baseline: { measured: '3 sequential `labctl create` on one host' } });
+  });
+
+  it('judges class create against the three creates one after the other, measured in the same run', () => {
+    const met = toFigure({ id: 'class', value: 1300, note: '', baseline: { value: 2100 } }, emptyBenchFile(), RUN);
+    expect(met).toMatchObject({ met: true, baseline: { label: '3 sequential `labctl create` on one host', value: 2100, source: 'measured in run run-2' }, goal: { text: '≥ 1.5× faster' } });
+    expect(toFigure({ id: 'class', value: 1500, note: '', baseline: { value: 2100 } }, emptyBenchFile(), RUN).met).toBe(false);
+    // A failed baseline leaves no verdict rather than a wrong one.
+    expect(toFigure({ id: 'class', value: 1300, note: '', baseline: { value: undefined } }, emptyBenchFile(), RUN).met).toBeUndefined();
   });
 
   it('every figure has a goal text, and medians are medians', () => {
@@ -126,6 +143,17 @@ describe('rendering', () => {
     expect(md).toContain('| &nbsp;&nbsp;2/4 RUN apt-get install -y nginx \\| tee | 45.3 |');
     expect(md).toContain('| box build | 3.2 | reused from cache |');
     expect(md).toContain('![create stages and image builds](benchmarks.svg)');
+  });
+
+  it('names the goals no run has measured yet, with the command that measures each', () => {
+    const file = measured();
+    const missing = notMeasuredYet(file);
+    expect(missing).toHaveLength(FIGURES.length - file.figures.length);
+    expect(missing).toContain('`class create`: 3 labs on 2 hosts (capacities 2 and 1), goal ≥ 1.5× faster than 3 sequential `labctl create` on one host (`npm run bench -- --only class`)');
+    expect(missing).toContain("a second lab on the same host (warm host caches), goal ≤ 60 % of the baseline, the first lab's create (`npm run bench -- --only second`)");
+    expect(renderDocument(file, '')).toContain(`\nNot measured yet: ${missing.join('; ')}.\n`);
+    const all = mergeRun(file, RUN, FIGURES.map((def) => toFigure({ id: def.id, value: 1, note: '' }, file, RUN)), [], undefined);
+    expect(renderDocument(all, '')).not.toContain('Not measured yet');
   });
 
   it("keeps the other benches' sections as they are and drops its own old ones", () => {
