@@ -1,8 +1,8 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { CheckFailedError, UsageError } from '../../core/errors.js';
-import { interruptSignal } from '../../core/interrupt.js';
-import type { GlobalArgs } from '../options.js';
-import { note, print, rendererFor } from '../output.js';
+import { CheckFailedError, UsageError } from '../core/errors.js';
+import { interruptSignal } from '../core/interrupt.js';
+import type { GlobalArgs } from './options.js';
+import { note, print, rendererFor } from './output.js';
 
 // `labctl class create|status|check|reset|destroy FILE`: a class's labs through their life. Each
 // handler calls one use case; tables and sheets are laid out in cli/class-results.ts.
@@ -29,7 +29,7 @@ export const classCreate: CommandModule<GlobalArgs, CreateArgs> = {
     if (args.parallel !== undefined && (!Number.isInteger(args.parallel) || args.parallel < 1 || args.parallel > 64)) {
       throw new UsageError(`--parallel ${String(args.parallel)}: give a whole number from 1 to 64`, { hint: 'e.g. --parallel 2' });
     }
-    const [{ createClass }, { createSummaryText }] = await Promise.all([import('../../usecases/class-create.js'), import('../class-results.js')]);
+    const [{ createClass }, { createSummaryText }] = await Promise.all([import('../usecases/class-create.js'), import('./class-results.js')]);
     const report = await createClass(args.file, { parallel: args.parallel, renderer: rendererFor(args), signal: interruptSignal() });
     print(createSummaryText(report));
     const notReady = report.students.filter((s) => s.outcome === 'failed' || s.outcome === 'unplaced');
@@ -50,7 +50,7 @@ export const classStatus: CommandModule<GlobalArgs, StatusArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the statuses as JSON' })
       .example('$0 class status class.yaml', 'a table, a row per student') as Argv<StatusArgs>,
   handler: async (args: ArgumentsCamelCase<StatusArgs>) => {
-    const [{ classStatus: status }, { statusText }] = await Promise.all([import('../../usecases/class-status.js'), import('../class-results.js')]);
+    const [{ classStatus: status }, { statusText }] = await Promise.all([import('../usecases/class-status.js'), import('./class-results.js')]);
     const result = await status(args.file);
     print(args.json ? JSON.stringify(result, null, 2) : statusText(result));
   },
@@ -66,7 +66,7 @@ export const classCheck: CommandModule<GlobalArgs, CheckArgs> = {
       .example('$0 class check class.yaml', 'then open <class>-grades/grades.html')
       .epilogue('Exit 0 when every lab passes every check, 1 when one fails or could not be graded (the sheet is written all the same).') as Argv<CheckArgs>,
   handler: async (args: ArgumentsCamelCase<CheckArgs>) => {
-    const [{ checkClass }, { gradesText }] = await Promise.all([import('../../usecases/class-check.js'), import('../class-results.js')]);
+    const [{ checkClass }, { gradesText }] = await Promise.all([import('../usecases/class-check.js'), import('./class-results.js')]);
     const report = await checkClass(args.file, { outDir: args.out, onLine: (line) => note(line) });
     print(gradesText(report));
     const failing = report.sheet.rows.filter((r) => r.failed > 0 || r.error !== undefined);
@@ -87,7 +87,7 @@ export const classReset: CommandModule<GlobalArgs, ResetArgs> = {
       .example('$0 class reset class.yaml jdoe --yes', "jdoe's VM as it was when its create finished") as Argv<ResetArgs>,
   handler: async (args: ArgumentsCamelCase<ResetArgs>) => {
     if (!args.yes) throw new UsageError(`reset loses everything ${args.login} changed in the lab since create`, { hint: `add --yes: labctl class reset ${args.file} ${args.login} --yes` });
-    const { resetClassLab } = await import('../../usecases/class-status.js');
+    const { resetClassLab } = await import('../usecases/class-status.js');
     const r = await resetClassLab(args.file, args.login);
     print(`Reset ${r.login}'s lab to its state right after create: ${r.url}`);
   },
@@ -103,7 +103,7 @@ export const classDestroy: CommandModule<GlobalArgs, DestroyArgs> = {
       .example('$0 class destroy class.yaml --yes', 'the end of term') as Argv<DestroyArgs>,
   handler: async (args: ArgumentsCamelCase<DestroyArgs>) => {
     if (!args.yes) throw new UsageError("destroy deletes every student's lab and its data", { hint: `add --yes: labctl class destroy ${args.file} --yes` });
-    const [{ destroyClass }, { destroyText }] = await Promise.all([import('../../usecases/class-destroy.js'), import('../class-results.js')]);
+    const [{ destroyClass }, { destroyText }] = await Promise.all([import('../usecases/class-destroy.js'), import('./class-results.js')]);
     const report = await destroyClass(args.file, process.env, (line) => (args.quiet ? undefined : note(line)));
     print(destroyText(report));
     if (report.leftovers.length > 0) throw new CheckFailedError(`${report.leftovers.length} thing(s) could not be removed`, { hint: 'each line above names the host and what to remove there (virsh -c <uri> …)' });
