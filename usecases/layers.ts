@@ -2,7 +2,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { EnvironmentError, NotFoundError } from '../core/errors.js';
 import type { LayersReport } from '../core/layers-report.js';
-import { loadLab, resolveLabName } from '../core/state.js';
+import { loadLab, resolveLabName, withLabLock } from '../core/state.js';
 import { cachedSshTarget } from '../adapters/vagrant.js';
 import { collectLayers } from '../layers/collect.js';
 import { renderLayersHtml } from '../layers/html.js';
@@ -34,7 +34,9 @@ export async function showLayers(name: string | undefined, request: LayersReques
     throw new NotFoundError(`lab "${lab.config.name}" is not running (VM state: ${vm}): its layers can only be read live`, { hint: `start it with \`labctl up ${lab.config.name}\`` });
   }
   await cachedSshTarget(lab.paths); // asks vagrant only when nothing is cached
-  const report = await collectLayers(lab, { measure: request.measure, restart: request.restart, env, progress: (line) => reporter.info(line) });
+  const collect = () => collectLayers(lab, { measure: request.measure, restart: request.restart, env, progress: (line) => reporter.info(line) });
+  // --measure restarts a container: not in the middle of a deploy's or a provisioning's make.
+  const report = request.measure ? await withLabLock(lab.config.name, collect, env) : await collect();
   if (htmlPath === undefined) return { report };
   await writeFile(htmlPath, renderLayersHtml(report), { mode: 0o644 });
   return { report, htmlPath };
