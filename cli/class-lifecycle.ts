@@ -9,7 +9,8 @@ import { note, print, rendererFor } from './output.js';
 
 type FileArgs = GlobalArgs & { file: string };
 
-function withClassFile<T>(y: Argv<T>): Argv<T & { file: string }> {
+/** Every `labctl class` sub-command's first positional: the class file. */
+export function withClassFile<T>(y: Argv<T>): Argv<T & { file: string }> {
   return y.positional('file', { type: 'string', demandOption: true, describe: 'the class file (YAML: name, roster, settings, hosts)' }) as Argv<T & { file: string }>;
 }
 

@@ -2,7 +2,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { CheckFailedError } from '../../core/errors.js';
 import type { CommandHandlers, GlobalArgs } from '../options.js';
 import { print } from '../output.js';
-import { classCheck, classCreate, classDestroy, classReset, classStatus } from '../class-lifecycle.js';
+import { classCheck, classCreate, classDestroy, classReset, classStatus, withClassFile } from '../class-lifecycle.js';
 
 // `labctl class <action> FILE`: a whole class's labs from one class file (YAML: hosts, settings,
 // roster; docs/teachers.md "Class mode"). Each action is a sub-command whose handler calls one use case.
@@ -10,10 +10,6 @@ import { classCheck, classCreate, classDestroy, classReset, classStatus } from '
 type FileArgs = GlobalArgs & { file: string };
 type PlanArgs = FileArgs & { json: boolean };
 type HostsFileArgs = FileArgs & { login?: string };
-
-function withClassFile<T>(y: Argv<T>): Argv<T & { file: string }> {
-  return y.positional('file', { type: 'string', demandOption: true, describe: 'the class file (YAML: name, roster, settings, hosts)' }) as Argv<T & { file: string }>;
-}
 
 const plan: CommandModule<GlobalArgs, PlanArgs> = {
   command: 'plan <file>',
