@@ -146,6 +146,17 @@ describe.runIf(RUN)('labctl class: 3 students over 2 libvirt hosts reached by qe
     }
   });
 
+  it("labctl layers reads a class member's lab: the VM's kernel in its container, the host through libvirt", async () => {
+    const r = await labctl(['layers', 'alice', '--json']);
+    expect(r.exitCode, why(r)).toBe(0);
+    const report = JSON.parse(String(r.stdout)) as { vm: { kernel: string | null }; containers: { name: string; kernel: string | null }[]; problems: { fact: string }[] };
+    expect(report.vm.kernel).toMatch(/\S/);
+    expect(report.containers.length).toBeGreaterThan(0);
+    for (const c of report.containers) expect(c.kernel, c.name).toBe(report.vm.kernel);
+    // A host reached over qemu+ssh is read through libvirt: its kernel is the one fact left unread.
+    expect(report.problems.map((p) => p.fact)).toEqual(['host.kernel']);
+  });
+
   it('class check writes a grade sheet with a row per student and a column per rule', async () => {
     const out = join(workDir, 'grades');
     const r = await labctl(['class', 'check', classFile, '--out', out], CHECK_TIMEOUT_MS);
