@@ -153,8 +153,9 @@ describe.runIf(RUN)('labctl class: 3 students over 2 libvirt hosts reached by qe
     expect(report.vm.kernel).toMatch(/\S/);
     expect(report.containers.length).toBeGreaterThan(0);
     for (const c of report.containers) expect(c.kernel, c.name).toBe(report.vm.kernel);
-    // A host reached over qemu+ssh is read through libvirt: its kernel is the one fact left unread.
-    expect(report.problems.map((p) => p.fact)).toEqual(['host.kernel']);
+    // A host reached over qemu+ssh is read through libvirt: its kernel is the one fact left unread
+    // (besides the VM's boot time, which systemd-analyze gives only once every unit has started).
+    expect(report.problems.map((p) => p.fact).filter((f) => f !== 'vm.boot')).toEqual(['host.kernel']);
   });
 
   it('class check writes a grade sheet with a row per student and a column per rule', async () => {
