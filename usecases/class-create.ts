@@ -61,7 +61,11 @@ export async function createClass(file: string, opts: ClassCreateOptions, env: N
     plan.labs.map((lab) => ({
       title: `${lab.login} → ${lab.host} ${lab.ip}`,
       task: async (_: unknown, task: { title: string; output: string }) => {
-        const outcome = await createOne(spec, plan, lab, { lane: lanes.get(lab.host) ?? limiter(1), gates, env, signal: opts.signal, onLine: (line) => (task.output = line) });
+        const onLine = (line: string) => {
+          const step = progressLine(line);
+          if (step !== undefined) task.output = step;
+        };
+        const outcome = await createOne(spec, plan, lab, { lane: lanes.get(lab.host) ?? limiter(1), gates, env, signal: opts.signal, onLine });
         outcomes.set(lab.login, outcome);
         const took = outcome.seconds === undefined ? '' : ` in ${Math.round(outcome.seconds)} s`;
         task.title = `${lab.login} → ${lab.host} ${lab.ip}: ${outcome.outcome}${took}`;
@@ -107,13 +111,23 @@ async function createOne(spec: ClassSpec, plan: ClassPlan, lab: PlannedLab, ctx:
     try {
       const domain = await labDomain(paths);
       if (domain === undefined) throw new Error('the lab has no libvirt domain id after create');
-      ctx.onLine('snapshot labctl-created (for class reset)…');
+      ctx.onLine('❯ snapshot labctl-created (for class reset)');
       if (!(await hasSnapshot(lab.uri, domain, paths))) await takeCreatedSnapshot(lab.uri, domain, paths);
     } catch (error) {
       return { ...base, outcome: 'failed', seconds: (Date.now() - started) / 1000, error: `created, but no reset point: ${(error as Error).message.split('\n')[0] ?? ''}` };
     }
     return { ...base, outcome: existing === undefined ? 'created' : 'resumed', seconds: (Date.now() - started) / 1000 };
   });
+}
+
+/**
+ * What of a child create's output becomes its student's progress line: its steps as they start,
+ * end or are skipped (listr2's ❯ ✔ ✖ ↓), not every line of `vagrant up` and `make`, which a class
+ * of 30 would turn into thousands of lines without a terminal. The whole output is in the lab's log.
+ */
+export function progressLine(line: string): string | undefined {
+  const text = line.trim();
+  return /^[❯✔✖↓] /.test(text) ? text : undefined;
 }
 
 /** Created, running, and snapshotted: nothing to do. */

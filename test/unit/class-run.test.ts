@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClassSpec } from '../../core/class-file.js';
-import { createArgs } from '../../usecases/class-create.js';
+import { createArgs, progressLine } from '../../usecases/class-create.js';
 import { childError, limiter, perKeyPool } from '../../usecases/class-run.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
@@ -53,5 +53,13 @@ describe('class mode drivers', () => {
       'create', 'bob', '--login', 'bob', '--provider', 'libvirt', '--libvirt-uri', 'qemu+ssh://root@h2/system', '--ip', '10.1.2.3', '--bridge', 'eno1',
       '--box', 'labctl/trixie-baked', '--project', '/p/x', '--bonus', '--memory', '1536', '--cpus', '1', '--libvirt-driver', 'qemu', '--yes', '--quiet',
     ]);
+  });
+
+  it("progressLine keeps a child create's step lines and drops the rest of its output", () => {
+    expect(progressLine('✔ Wait for SSH [5s]')).toBe('✔ Wait for SSH [5s]');
+    expect(progressLine('  ❯ Build and start the stack (make)')).toBe('❯ Build and start the stack (make)');
+    expect(progressLine('↓ Configure apt (mirror, proxy) [SKIPPED: no apt_mirror]')).toMatch(/^↓ Configure apt/);
+    expect(progressLine('✖ Probe the site from the host [FAILED: …]')).toMatch(/^✖ Probe/);
+    for (const noise of ['#6 70.25 Get:4 libmnl0', '==> default: Starting domain.', 'make: Entering directory', '']) expect(progressLine(noise)).toBeUndefined();
   });
 });
