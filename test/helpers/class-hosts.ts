@@ -4,8 +4,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type Options, type Result } from 'execa';
-import { startLibvirt, stopByPid, type Libvirt } from './libvirt.js';
-import { createNetns, NETNS_COMMAND_TIMEOUT_MS, type Log, type Netns } from './netns.js';
+import { readPid, startLibvirt, stopByPid, type Libvirt } from './libvirt.js';
+import { createNetns, root, type Log, type Netns, type Undo } from './netns.js';
 
 // A classroom for class mode (issue 18), made of network namespaces only: N libvirt "hosts", each
 // with its own libvirtd and an sshd, a teacher's machine that reaches them by qemu+ssh:// and
@@ -148,17 +148,6 @@ export interface ClassHosts {
   hosts: ClassHost[];
   /** Undoes everything in reverse, daemons by PID; idempotent; throws listing what it could not undo. */
   teardown(): Promise<void>;
-}
-
-interface Undo {
-  what: string;
-  run: () => Promise<unknown>;
-}
-
-async function root(argv: readonly string[], options: Options = {}): Promise<Result> {
-  const [file, ...args] = argv;
-  if (file === undefined) throw new TypeError('empty argv');
-  return execa(file, args, { timeout: NETNS_COMMAND_TIMEOUT_MS, ...options });
 }
 
 /** Fails early with the packages to install. */
@@ -372,7 +361,7 @@ async function startSshd(ns: Netns, opts: { dir: string; listen: string; authori
   // sshd re-executes itself and so must be started by its absolute path.
   await ns.exec([sshd, '-t', '-f', config]);
   await ns.exec([sshd, '-f', config, '-E', join(dir, 'sshd.log')]);
-  const pid = await readPidFile(pidFile, 'sshd');
+  const pid = await readPid(pidFile, 'sshd', SSHD_READY_TIMEOUT_MS);
   const deadline = Date.now() + SSHD_READY_TIMEOUT_MS;
   while ((await ns.exec(['nc', '-z', '-w', '1', listen, '22'], { reject: false })).exitCode !== 0) {
     if (Date.now() > deadline) throw new Error(`sshd ${pid} in ${ns.name} did not listen on ${listen}:22 within ${SSHD_READY_TIMEOUT_MS} ms; see ${join(dir, 'sshd.log')}`);
@@ -381,18 +370,6 @@ async function startSshd(ns: Netns, opts: { dir: string; listen: string; authori
   const [type, key] = (await readFile(`${hostKey}.pub`, 'utf8')).trim().split(/\s+/);
   opts.log(`sshd ${pid} in ${ns.name} on ${listen}:22`);
   return { pid, hostKeyLine: `${type} ${key}` };
-}
-
-async function readPidFile(file: string, daemon: string): Promise<number> {
-  const deadline = Date.now() + SSHD_READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (existsSync(file)) {
-      const pid = Number((await readFile(file, 'utf8')).trim());
-      if (Number.isInteger(pid) && pid > 0) return pid;
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  throw new Error(`${daemon} wrote no PID file (${file}) within ${SSHD_READY_TIMEOUT_MS} ms`);
 }
 
 /**

@@ -104,8 +104,9 @@ export async function startLibvirt(ns: Netns, opts: { stateDir: string; log: Log
   }
 }
 
-async function readPid(file: string, daemon: string): Promise<number> {
-  const deadline = Date.now() + LIBVIRTD_READY_TIMEOUT_MS;
+/** Waits (bounded) for a daemon's PID file and returns the PID it holds. */
+export async function readPid(file: string, daemon: string, timeoutMs = LIBVIRTD_READY_TIMEOUT_MS): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (existsSync(file)) {
       const pid = Number((await readFile(file, 'utf8')).trim());
@@ -113,7 +114,7 @@ async function readPid(file: string, daemon: string): Promise<number> {
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
-  throw new Error(`${daemon} wrote no PID file (${file}) within ${LIBVIRTD_READY_TIMEOUT_MS / 1000} s`);
+  throw new Error(`${daemon} wrote no PID file (${file}) within ${timeoutMs / 1000} s`);
 }
 
 async function waitForLibvirtd(virsh: (args: readonly string[]) => Promise<string>): Promise<void> {

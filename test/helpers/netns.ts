@@ -42,12 +42,13 @@ export interface Netns {
   teardown(): Promise<void>;
 }
 
-interface Undo {
+export interface Undo {
   what: string;
   run: () => Promise<unknown>;
 }
 
-async function root(argv: readonly string[], options: Options = {}): Promise<Result> {
+/** Runs argv in the root namespace, bounded, killed for good if it ignores the timeout's SIGTERM. */
+export async function root(argv: readonly string[], options: Options = {}): Promise<Result> {
   const [file, ...args] = argv;
   if (file === undefined) throw new TypeError('empty argv');
   return execa(file, args, { timeout: NETNS_COMMAND_TIMEOUT_MS, forceKillAfterDelay: FORCE_KILL_AFTER_MS, ...options });
