@@ -95,7 +95,7 @@ async function createOne(spec: ClassSpec, plan: ClassPlan, lab: PlannedLab, ctx:
   }
   const paths = labPaths(lab.lab, ctx.env);
   const existing = await readLab(lab.lab, ctx.env).catch(() => undefined);
-  if (existing !== undefined && (await isReady(lab, paths))) return { ...base, outcome: 'ready', seconds: undefined };
+  if (existing !== undefined && (await isReady(lab, paths, ctx.env))) return { ...base, outcome: 'ready', seconds: undefined };
 
   return ctx.lane(async () => {
     // The first create on a host opens its gate (no await between looking and setting it).
@@ -131,9 +131,9 @@ export function progressLine(line: string): string | undefined {
 }
 
 /** Created, running, and snapshotted: nothing to do. */
-async function isReady(lab: PlannedLab, paths: ReturnType<typeof labPaths>): Promise<boolean> {
+async function isReady(lab: PlannedLab, paths: ReturnType<typeof labPaths>, env: NodeJS.ProcessEnv): Promise<boolean> {
   if (await createUnfinished(paths)) return false;
-  if ((await vmState(paths, 'libvirt', process.env, lab.uri).catch(() => 'unknown')) !== 'running') return false;
+  if ((await vmState(paths, 'libvirt', env, lab.uri).catch(() => 'unknown')) !== 'running') return false;
   const domain = await labDomain(paths);
   return domain !== undefined && (await hasSnapshot(lab.uri, domain, paths).catch(() => false));
 }
