@@ -89,6 +89,27 @@ describe('class hosts: libvirt hosts reached by qemu+ssh from the teacher namesp
     }
   });
 
+  // The hosts share this machine's /dev, where a macvtap's device is /dev/tap<ifindex>: hosts whose
+  // macvtaps had equal indexes would share a node, and a VM would get another host's macvtap.
+  it("a macvtap made on each host has a /dev/tap node of its own, as on separate machines", async () => {
+    const made: ClassHost[] = [];
+    try {
+      const devices: string[] = [];
+      for (const h of c.hosts) {
+        await h.ns.exec(['ip', 'link', 'add', 'lctapcheck', 'link', LAN_INTERFACE, 'type', 'macvtap', 'mode', 'bridge']);
+        made.push(h);
+        const index = String((await h.ns.exec(['cat', '/sys/class/net/lctapcheck/ifindex'])).stdout).trim();
+        const wanted = String((await h.ns.exec(['cat', `/sys/class/net/lctapcheck/macvtap/tap${index}/dev`])).stdout).trim();
+        const node = (await execa('stat', ['--format', '%Hr:%Lr', `/dev/tap${index}`], { reject: false })).stdout.trim();
+        expect(node, `host ${h.index}'s macvtap (index ${index}) is ${wanted}; /dev/tap${index} is ${node || 'missing'}`).toBe(wanted);
+        devices.push(wanted);
+      }
+      expect(new Set(devices).size).toBe(c.hosts.length);
+    } finally {
+      for (const h of made) await h.ns.exec(['ip', 'link', 'del', 'lctapcheck'], { reject: false });
+    }
+  });
+
   it('the student reaches the hosts on the LAN, and neither student nor teacher has a route to their libvirt networks', async () => {
     for (const h of c.hosts) {
       await assertRoutedToLan(c.student.ns, h.lanAddress);

@@ -90,6 +90,8 @@ export const LAN_FIRST_FREE = 100;
 /** Name of the LAN interface inside every member namespace (a bridged VM's macvtap parent on a host). */
 export const LAN_INTERFACE = 'lan0';
 const LAN_BRIDGE = 'br0';
+/** Interface indexes per host: host k's are k × this and up (see spreadInterfaceIndexes). */
+const IFINDEX_BLOCK = 200;
 
 export const SSHD_READY_TIMEOUT_MS = 15_000;
 export const TEACHER_SSH_CONNECT_TIMEOUT_S = 10;
@@ -242,6 +244,7 @@ export async function createClassHosts(opts: { log: Log; hosts: number; stateDir
       hostUndo.push(steps);
       hostNs.push(await addMember(`host${index}`, LAN_FIRST_HOST + index - 1, steps));
     }
+    await Promise.all(hostNs.map((ns, i) => spreadInterfaceIndexes(ns.name, i * IFINDEX_BLOCK)));
     const started = await Promise.allSettled(
       hostNs.map(async (ns, i) => {
         const index = i + 1;
@@ -293,6 +296,23 @@ export async function createClassHosts(opts: { log: Log; hosts: number; stateDir
     }
     throw error;
   }
+}
+
+/**
+ * Moves a host namespace's interface index counter `count` places on, so that host k's macvtaps
+ * get indexes no other host's have. Why: the hosts here share one /dev, and a macvtap's character
+ * device is /dev/tap<ifindex>. Two hosts' macvtaps with the same index (each namespace counts from
+ * 1) share one node, that of the first made, and libvirt on the second host then opens the first
+ * host's macvtap: that VM's frames leave through the other host, and its LAN address never answers
+ * (seen in the class e2e: bob on host 2 went out through alice's macvtap on host 1). Real hosts
+ * each have their own /dev. The kernel hands out indexes cyclically, so a veth pair made and
+ * deleted takes two numbers for good.
+ */
+async function spreadInterfaceIndexes(ns: string, count: number): Promise<void> {
+  if (count <= 0) return;
+  const lines: string[] = [];
+  for (let i = 0; i < count / 2; i++) lines.push(`link add lcspread0 type veth peer name lcspread1`, 'link del lcspread0');
+  await root(['ip', '-n', ns, '-batch', '-'], { input: `${lines.join('\n')}\n` });
 }
 
 /** Runs every step, last first, whatever fails; answers what failed. */
