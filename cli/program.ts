@@ -41,7 +41,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { command: 'box <action>', aliases: [], describe: 'Build, list or remove local Debian boxes (for offline machines)', load: lazy(() => import('./commands/box.js')) },
   { command: 'check [name]', aliases: [], describe: 'Grade a lab against every Inception rule (live), or projects from their files (--static DIR…)', load: lazy(() => import('./commands/check.js')) },
   { command: 'layers [name]', aliases: [], describe: 'Show the lesson on your own lab: bare-metal host, VM and containers, what each one is and how it was seen', load: lazy(() => import('./commands/layers.js')) },
-  { command: 'class <action>', aliases: [], describe: 'A whole class from one class file (hosts, settings, roster): plan the labs, print the students\' hosts-file lines', load: lazy(() => import('./commands/class.js')) },
+  { command: 'class <action>', aliases: [], describe: 'A whole class from one class file (hosts, settings, roster): plan, create, grade, reset and destroy its students\' labs across libvirt hosts', load: lazy(() => import('./commands/class.js')) },
 ];
 
 const COMPLETION: HelpCommand = { command: 'completion', aliases: [], describe: 'Print a shell completion script (bash/zsh): labctl completion >> ~/.bashrc' };
