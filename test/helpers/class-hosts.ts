@@ -378,10 +378,12 @@ async function startSshd(ns: Netns, opts: { dir: string; listen: string; authori
     { mode: 0o600 },
   );
   const sshd = String((await root(['sh', '-c', 'export PATH="$PATH:/usr/sbin:/sbin"; command -v sshd'])).stdout).trim();
-  // sshd refuses to start without its privilege separation directory, which on a host without
+  // sshd refuses to start without its privilege separation directory, which on a machine without
   // systemd nothing makes (a fresh CI machine has none: `sshd -t` exits 255 "Missing privilege
-  // separation directory: /run/sshd"). Made in the host's own mount namespace, as its init would.
-  await ns.exec(['mkdir', '-p', '-m', '0755', '/run/sshd']);
+  // separation directory: /run/sshd"). The host namespaces share the machine's /run (their mount
+  // namespaces only keep their own mounts), so it is made there, where Debian's sshd unit makes
+  // it, and left in place as that unit leaves it.
+  await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
   // sshd re-executes itself and so must be started by its absolute path.
   await ns.exec([sshd, '-t', '-f', config]);
   await ns.exec([sshd, '-f', config, '-E', join(dir, 'sshd.log')]);
